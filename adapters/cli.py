@@ -1,0 +1,138 @@
+"""The `frontline` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config.example import write_example
+from bot.config.settings import Settings, check_config, load_settings
+from bot.errors import ConfigError, FrontlineError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "serve": "run the server: Slack and Teams endpoints, /healthz and /metrics",
+    "console": "chat with Frontline in the terminal, as anyone in any channel (no credentials)",
+    "demo": "a scripted walk-through of the loop with a fast-forwarded clock",
+    "init": "write a commented example frontline.yml",
+    "check-config": "validate frontline.yml and say exactly what is wrong and where",
+    "db": "database maintenance: `frontline db upgrade` applies migrations",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="frontline",
+        description="Frontline: no customer left in silence; recurring problems routed to "
+        "the team that owns them.",
+    )
+    parser.add_argument("--config", help="path of frontline.yml (default: $FRONTLINE_CONFIG)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = sub.add_parser("serve", help=COMMANDS["serve"], description=COMMANDS["serve"])
+    serve.add_argument("--host", help="address to listen on (default: $FRONTLINE_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: $FRONTLINE_PORT)")
+    sub.add_parser("console", help=COMMANDS["console"], description=COMMANDS["console"])
+    sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
+    init = sub.add_parser("init", help=COMMANDS["init"], description=COMMANDS["init"])
+    init.add_argument("path", nargs="?", default="frontline.yml")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    check = sub.add_parser(
+        "check-config", help=COMMANDS["check-config"], description=COMMANDS["check-config"]
+    )
+    check.add_argument("path", nargs="?", help="file to check (default: the configured one)")
+    db = sub.add_parser("db", help=COMMANDS["db"], description=COMMANDS["db"])
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply every pending migration to DATABASE_URL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `frontline` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    except FrontlineError as error:
+        print(f"frontline: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        return _init(Path(args.path), force=args.force)
+    if args.command == "check-config":
+        return _check_config(args.path or args.config)
+    settings = load_settings(config_path=args.config)
+    _configure_logging(settings, quiet=args.command in ("console", "demo"))
+    if args.command == "console":
+        from adapters.console.repl import run_console
+
+        asyncio.run(run_console(settings))
+        return 0
+    if args.command == "demo":
+        from adapters.console.demo import run_demo
+
+        asyncio.run(run_demo(settings))
+        return 0
+    if args.command == "db":
+        return asyncio.run(_db_upgrade(settings))
+    from adapters.http.serve import serve
+
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def _configure_logging(settings: Settings, *, quiet: bool) -> None:
+    level = logging.WARNING if quiet else settings.env.frontline_log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _init(path: Path, *, force: bool) -> int:
+    try:
+        write_example(path, overwrite=force)
+    except FileExistsError:
+        print(f"{path} already exists; use --force to overwrite it.", file=sys.stderr)
+        return 1
+    print(f"Wrote {path}. Edit it, then run `frontline check-config {path}`.")
+    return 0
+
+
+def _check_config(path: str | None) -> int:
+    target = path or load_settings_path()
+    problems = check_config(Path(target))
+    if problems:
+        print(f"{target} has {len(problems)} problem(s):")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    exists = Path(target).exists()
+    print(f"{target} is valid." if exists else f"{target} not found: the defaults will be used.")
+    return 0
+
+
+def load_settings_path() -> str:
+    import os
+
+    return os.environ.get("FRONTLINE_CONFIG") or "frontline.yml"
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    from adapters.wiring import database_url
+    from storage.database import Database
+
+    database = Database.from_url(database_url(settings))
+    try:
+        await database.upgrade()
+    finally:
+        await database.dispose()
+    print(f"Database {database.description} is up to date.")
+    return 0

@@ -1,0 +1,1 @@
+"""The console: a real text adapter to run the whole loop locally with no credentials."""

@@ -1,0 +1,80 @@
+"""`frontline demo`: a scripted walk-through of the loop on a throwaway database."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.console.gateway import ConsoleGateway
+from adapters.console.session import ConsoleSession
+from adapters.wiring import open_runtime
+from bot.clock import FakeClock
+from bot.config.settings import Settings
+
+# (narration, console lines) — each step of the story, as people would type it.
+SCRIPT: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "An agent, Ana, is on a call with a customer whose card payments fail. She escalates "
+        "from the #support channel, with the ticket id and a high severity.",
+        ("/flag escalate checkout fails for all EU cards ZD-9912 sev:high",),
+    ),
+    (
+        "Six minutes pass. Maria, a support manager, sees the post in #escalations and "
+        "acknowledges it by replying in its thread. The post is updated in place and Ana is told.",
+        ("+6m", "as maria", "in escalations", "reply 1 on it, looking now"),
+    ),
+    (
+        "Tom also replies `ack`: his acknowledgement is recorded, but Maria stays the owner.",
+        ("as tom", "reply 1 ack"),
+    ),
+    (
+        "Forty minutes later Maria has told the customer what is going on: she presses "
+        "'Customer updated', which restarts the customer's update clock.",
+        ("+40m", "as maria", "press 1 Customer updated"),
+    ),
+    (
+        "The fix is out. Maria resolves the escalation with a note; Ana hears about it.",
+        ("+1h", "/flag resolve F-1 rolled back the 3DS change, payments flowing again"),
+    ),
+    (
+        "Anyone can read the flag's end-to-end timeline: who did what, when, and where it waited.",
+        ("as ana", "in support", "/flag show F-1"),
+    ),
+    (
+        "Recurring problems are flagged too; they are grouped into themes for the product team.",
+        (
+            "/flag recurring SSO login loops after password reset ZD-1201 #sso-login-loop",
+            "as lee",
+            "/flag recurring SSO login loops after password reset again ZD-1207 #sso-login-loop",
+            "/flag themes",
+        ),
+    ),
+    (
+        "And mistakes get a clear answer instead of a crash.",
+        ("/flag resolve F-99", "/flag snooze F-1 forever"),
+    ),
+    ("Team-level figures, never per person:", ("/flag stats",)),
+)
+
+
+async def run_demo(settings: Settings, *, write: Callable[[str], None] = print) -> None:
+    """Play the script on a fresh temporary database with a fast-forwarded clock."""
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    gateway = ConsoleGateway(write)
+    with tempfile.TemporaryDirectory(prefix="frontline-demo-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
+        runtime = await open_runtime(settings, clock=clock, gateways={"console": gateway}, url=url)
+        session = ConsoleSession(runtime.core, gateway, clock, write)
+        try:
+            for number, (narration, lines) in enumerate(SCRIPT, 1):
+                write("")
+                write(f"── {number}. {narration}")
+                for line in lines:
+                    write(f"{session.prompt}{line}")
+                    await session.handle_line(line)
+        finally:
+            await runtime.close()
+    write("")
+    write("That is the loop so far. `frontline console` lets you drive it yourself.")

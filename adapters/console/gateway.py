@@ -1,0 +1,90 @@
+"""The console's chat gateway: keeps every message the bot sent and prints it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from adapters.console.render import message_lines
+from bot.messages import Conversation, Message, MessageRef, Person
+
+PLATFORM = "console"
+WORKSPACE = "console"
+
+
+@dataclass
+class ConsoleMessage:
+    """A message as the console remembers it: number, place, author and current content."""
+
+    number: int
+    ref: MessageRef
+    author: str
+    message: Message
+    replies: list[int] = field(default_factory=list)
+
+
+def conversation(channel: str) -> Conversation:
+    return Conversation(PLATFORM, WORKSPACE, channel.lstrip("#"))
+
+
+class ConsoleGateway:
+    """Implements the ChatGateway port by printing to the terminal and remembering messages."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+        self.messages: dict[int, ConsoleMessage] = {}
+        self.direct: list[tuple[str, Message]] = []
+        self.ephemerals: list[tuple[str, Message]] = []
+
+    def record(self, conv: Conversation, author: str, message: Message, thread: str | None) -> int:
+        """Remember a message (the bot's or a person's) and return its number."""
+        number = len(self.messages) + 1
+        ref = MessageRef(conv, str(number), thread)
+        self.messages[number] = ConsoleMessage(number, ref, author, message)
+        if thread is not None and int(thread) in self.messages:
+            self.messages[int(thread)].replies.append(number)
+        return number
+
+    def _show(self, heading: str, message: Message) -> None:
+        self._write(f"┌ {heading}")
+        for line in message_lines(message):
+            self._write(f"│ {line}")
+        self._write("└")
+
+    @staticmethod
+    def _place(ref: MessageRef) -> str:
+        where = f"#{ref.conversation.channel_id}"
+        if ref.thread_id:
+            where += f" · thread of message {ref.thread_id}"
+        return where
+
+    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+        number = self.record(conversation, "Frontline", message, None)
+        ref = self.messages[number].ref
+        self._show(f"{self._place(ref)} · message {number} · Frontline", message)
+        return ref
+
+    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+        number = self.record(thread.conversation, "Frontline", message, thread.thread_root)
+        ref = self.messages[number].ref
+        self._show(f"{self._place(ref)} · message {number} · Frontline", message)
+        return ref
+
+    async def update(self, ref: MessageRef, message: Message) -> None:
+        stored = self.messages[int(ref.message_id)]
+        stored.message = message
+        self._show(f"{self._place(ref)} · message {ref.message_id} updated in place", message)
+
+    async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
+        self.direct.append((person.user_id, message))
+        self._show(f"DM to @{person.user_id} from Frontline", message)
+        return None
+
+    async def ephemeral(
+        self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
+    ) -> None:
+        self.ephemerals.append((person.user_id, message))
+        self._show(f"#{conversation.channel_id} · only @{person.user_id} sees this", message)
+
+    async def permalink(self, ref: MessageRef) -> str | None:
+        return None

@@ -1,0 +1,45 @@
+"""`frontline console`: the interactive loop around a ConsoleSession."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from adapters.console.gateway import ConsoleGateway
+from adapters.console.session import ConsoleSession
+from adapters.wiring import open_runtime
+from bot.clock import FakeClock
+from bot.config.settings import Settings
+
+BANNER = """\
+Frontline console — the whole loop, locally, no credentials.
+You are @ana in #support. Try:  /flag escalate checkout fails for EU cards ZD-9912 sev:high
+then `as maria`, `reply <message> on it` or `press <message> 1`, and `+2h` to move time on.
+Type `help` for every console command."""
+
+
+async def run_console(
+    settings: Settings,
+    *,
+    read: Callable[[str], str] = input,
+    write: Callable[[str], None] = print,
+) -> None:
+    """Read lines until `quit` or end of input, acting as people in channels."""
+    clock = FakeClock(datetime.now(UTC).replace(second=0, microsecond=0))
+    gateway = ConsoleGateway(write)
+    runtime = await open_runtime(settings, clock=clock, gateways={"console": gateway})
+    session = ConsoleSession(runtime.core, gateway, clock, write)
+    write(BANNER)
+    write(f"(database: {runtime.database_description})")
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(read, session.prompt)
+            except EOFError:
+                write("")
+                break
+            if not await session.handle_line(line):
+                break
+    finally:
+        await runtime.close()

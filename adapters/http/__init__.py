@@ -1,0 +1,1 @@
+"""The one aiohttp application `frontline serve` runs: platforms, health and metrics."""

@@ -1,0 +1,39 @@
+"""`frontline serve`: open the runtime, mount the platforms and run the aiohttp server."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from adapters.http.app import PLATFORMS_KEY, create_app
+from adapters.wiring import open_runtime
+from bot.clock import SystemClock
+from bot.config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def build_server_app(settings: Settings) -> web.Application:
+    """The application `serve` runs, with every platform whose credentials are set."""
+    runtime = await open_runtime(settings, clock=SystemClock(), gateways={})
+    app = create_app(runtime)
+    platforms = app[PLATFORMS_KEY]
+    if not platforms:
+        log.warning(
+            "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+            "(Slack) or MICROSOFT_APP_ID (Teams); `frontline console` needs neither"
+        )
+    log.info("frontline serving: database %s; platforms: %s", runtime.database_description,
+             ", ".join(platforms) or "none")
+    return app
+
+
+def serve(settings: Settings, *, host: str | None, port: int | None) -> None:
+    """Run the server until interrupted."""
+    web.run_app(
+        build_server_app(settings),
+        host=host or settings.env.frontline_host,
+        port=port or settings.env.frontline_port,
+        print=None,
+    )

@@ -1,0 +1,57 @@
+"""The composition root: settings in, a running core (storage, gateways, clock) out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.routing import PlatformRouter
+from bot.clock import Clock
+from bot.config.settings import Settings
+from bot.core import Core
+from bot.ports import ChatGateway
+from storage.database import Database, default_database_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a running Frontline holds; close it to release the database."""
+
+    settings: Settings
+    database: Database
+    router: PlatformRouter
+    core: Core
+
+    @property
+    def database_description(self) -> str:
+        return self.database.description
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL, else the embedded default: a SQLite file in the working directory."""
+    return settings.env.database_url or default_database_url(Path.cwd())
+
+
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock,
+    gateways: Mapping[str, ChatGateway],
+    url: str | None = None,
+) -> Runtime:
+    """Open the database (creating and upgrading the embedded default) and build the core."""
+    database = Database.from_url(url or database_url(settings))
+    if database.is_sqlite:
+        await database.upgrade()
+    else:
+        await database.ensure_current()
+    router = PlatformRouter(gateways)
+    core = Core(uow=database.unit_of_work, chat=router, clock=clock, config=settings.config)
+    return Runtime(settings=settings, database=database, router=router, core=core)

@@ -1,0 +1,1 @@
+"""Frontline's platform-free core: flags, escalations, themes and the rules around them."""

@@ -1,0 +1,127 @@
+"""The entry points adapters call: a command, a button, a form, a thread reply, a reaction."""
+
+from __future__ import annotations
+
+from bot.actions import ActionId
+from bot.core import Core
+from bot.errors import UsageError, UserFacingError
+from bot.escalations.service import acknowledge, acknowledge_by_reaction, acknowledge_by_reply
+from bot.flags import service as flags
+from bot.flags.commands import (
+    Command,
+    ListMine,
+    ListThemes,
+    OpenForm,
+    RaiseFlag,
+    RecordUpdate,
+    Resolve,
+    ShowFlag,
+    ShowHelp,
+    ShowStats,
+    Snooze,
+    parse_command,
+    parse_customer_refs,
+    parse_raise,
+    parse_severity,
+)
+from bot.flags.models import FlagKind
+from bot.flags.rendering import help_message
+from bot.messages import Conversation, Message, Person, Reply, Where
+from bot.stats import team_stats
+from bot.themes.service import list_themes
+
+
+def error_reply(error: UserFacingError) -> Reply:
+    """The reply that tells the person what went wrong and how to fix it."""
+    return Reply(Message(f"⚠️ {error.user_message}"))
+
+
+async def handle_command(core: Core, *, actor: Person, where: Where, text: str) -> Reply:
+    """Run the text after `/flag`."""
+    return await run_command(core, actor=actor, where=where, command=parse_command(text))
+
+
+async def run_command(core: Core, *, actor: Person, where: Where, command: Command) -> Reply:
+    """Run one parsed `/flag` command."""
+    match command:
+        case OpenForm():
+            return Reply(Message("Flag an issue"), open_form=True)
+        case ShowHelp():
+            return Reply(help_message())
+        case RaiseFlag():
+            return await flags.raise_flag(core, reporter=actor, where=where, command=command)
+        case RecordUpdate(number, note):
+            return await flags.record_customer_update(core, actor=actor, number=number, note=note)
+        case Resolve(number, note):
+            return await flags.resolve(core, actor=actor, number=number, note=note)
+        case Snooze(number, duration):
+            return await flags.snooze(core, actor=actor, number=number, duration=duration)
+        case ShowFlag(number):
+            return await flags.show_flag(core, actor=actor, number=number)
+        case ListMine():
+            return await flags.list_mine(core, actor=actor)
+        case ListThemes():
+            return await list_themes(core, workspace_id=actor.workspace_id)
+        case ShowStats():
+            return await team_stats(core, workspace_id=actor.workspace_id)
+
+
+async def handle_form(
+    core: Core,
+    *,
+    actor: Person,
+    where: Where,
+    kind: str,
+    summary: str,
+    customer_refs: str = "",
+    severity: str = "normal",
+) -> Reply:
+    """A submitted flag form (Slack modal, Teams card, console prompts)."""
+    try:
+        flag_kind = FlagKind(kind.strip().lower())
+    except ValueError:
+        raise UsageError(f"`{kind[:40]}` is not a kind of flag; choose recurring or escalate.")
+    parsed = parse_raise(flag_kind, summary)
+    refs = parsed.customer_refs + tuple(
+        r for r in parse_customer_refs(customer_refs) if r not in parsed.customer_refs
+    )
+    command = RaiseFlag(
+        flag_kind, parsed.summary, refs, parse_severity(severity or "normal"), parsed.theme_slug
+    )
+    return await flags.raise_flag(core, reporter=actor, where=where, command=command)
+
+
+async def handle_action(core: Core, *, actor: Person, action_id: str, value: str) -> Reply:
+    """A button the core put on a message was pressed."""
+    try:
+        action = ActionId(action_id)
+        number = int(value)
+    except ValueError:
+        raise UsageError("That button is not one Frontline knows; it may be from an old message.")
+    match action:
+        case ActionId.ACKNOWLEDGE:
+            return await acknowledge(core, actor=actor, number=number, via="button")
+        case ActionId.CUSTOMER_UPDATED:
+            return await flags.record_customer_update(core, actor=actor, number=number, note=None)
+        case ActionId.SNOOZE:
+            return await flags.snooze(
+                core, actor=actor, number=number, duration=flags.BUTTON_SNOOZE
+            )
+        case ActionId.RESOLVE:
+            return await flags.resolve(core, actor=actor, number=number, note=None)
+
+
+async def handle_thread_reply(
+    core: Core, *, actor: Person, where: Where, text: str
+) -> Reply | None:
+    """Someone replied in a thread; an `ack`-like reply under an escalation acknowledges it."""
+    return await acknowledge_by_reply(core, actor=actor, where=where, text=text)
+
+
+async def handle_reaction(
+    core: Core, *, actor: Person, conversation: Conversation, message_id: str, reaction: str
+) -> Reply | None:
+    """Someone reacted to a message; ✅/👀 on an escalation post acknowledges it."""
+    return await acknowledge_by_reaction(
+        core, actor=actor, conversation=conversation, message_id=message_id, reaction=reaction
+    )

@@ -1,0 +1,1 @@
+"""Escalations: posting them where managers see them and acknowledging them in the thread."""

@@ -1,0 +1,1 @@
+"""Flags: what agents raise from chat, and everything that happens to them."""

@@ -1,0 +1,197 @@
+"""The flag domain: kinds, severities, customer refs, the flag itself and its timeline."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.messages import MessageRef, Person, Where
+
+FLAG_KEY = re.compile(r"^[Ff]-?(\d{1,9})$")
+
+
+class FlagKind(StrEnum):
+    RECURRING = "recurring"
+    ESCALATE = "escalate"
+
+
+class Severity(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class CustomerRefKind(StrEnum):
+    TICKET = "ticket"  # ZD-9912, JIRA-12
+    NUMBER = "number"  # #4411
+    URL = "url"  # https://support.example.com/tickets/4411
+    CUSTOMER = "customer"  # customer:acme
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRef:
+    """A pointer to the customer waiting on this: a ticket id, a ticket URL or a customer name."""
+
+    kind: CustomerRefKind
+    value: str
+
+    @property
+    def label(self) -> str:
+        if self.kind is CustomerRefKind.CUSTOMER:
+            return f"customer:{self.value}"
+        return self.value
+
+    @property
+    def prefix(self) -> str | None:
+        """The ticket system prefix (`ZD` of `ZD-9912`), if any."""
+        if self.kind is CustomerRefKind.TICKET:
+            return self.value.split("-", 1)[0].upper()
+        return None
+
+    @property
+    def ticket_number(self) -> str | None:
+        if self.kind is CustomerRefKind.TICKET:
+            return self.value.split("-", 1)[1]
+        if self.kind is CustomerRefKind.NUMBER:
+            return self.value.lstrip("#")
+        return None
+
+    def encode(self) -> str:
+        """A compact string form for storage: `kind:value`."""
+        return f"{self.kind.value}:{self.value}"
+
+    @classmethod
+    def decode(cls, text: str) -> CustomerRef:
+        kind, _, value = text.partition(":")
+        return cls(CustomerRefKind(kind), value)
+
+
+def flag_key(number: int) -> str:
+    """The human id of a flag: `F-12`."""
+    return f"F-{number}"
+
+
+def parse_flag_key(text: str) -> int | None:
+    """`F-12`, `f12`, `F12` → 12; anything else → None."""
+    match = FLAG_KEY.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+@dataclass(slots=True)
+class Flag:
+    """Something an agent raised: a recurring problem or an escalation, maybe with customers."""
+
+    workspace_id: str
+    number: int
+    kind: FlagKind
+    summary: str
+    severity: Severity
+    reporter: Person
+    origin: Where
+    created_at: datetime
+    customer_refs: tuple[CustomerRef, ...] = ()
+    status: FlagStatus = FlagStatus.OPEN
+    theme_id: int | None = None
+    post: MessageRef | None = None
+    acknowledged_by: Person | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: Person | None = None
+    resolved_at: datetime | None = None
+    resolution_note: str | None = None
+    last_customer_update_at: datetime | None = None
+    update_due_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return flag_key(self.number)
+
+    @property
+    def platform(self) -> str:
+        return self.reporter.platform
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not FlagStatus.RESOLVED
+
+    @property
+    def has_customer(self) -> bool:
+        return bool(self.customer_refs)
+
+    @property
+    def owner(self) -> Person:
+        """Who the update clock reminds: the acknowledger, else the reporter."""
+        return self.acknowledged_by or self.reporter
+
+    def age(self, now: datetime) -> timedelta:
+        return now - self.created_at
+
+    def start_update_clock(self, now: datetime, update_every: timedelta) -> None:
+        """Set when the customer is next due an update (only for open flags with a customer)."""
+        if self.is_open and self.has_customer:
+            self.update_due_at = now + update_every
+        else:
+            self.update_due_at = None
+
+    def acknowledge(self, by: Person, now: datetime) -> bool:
+        """Record an acknowledgement; True when `by` became the owner (the first ack)."""
+        if self.acknowledged_by is not None or not self.is_open:
+            return False
+        self.acknowledged_by = by
+        self.acknowledged_at = now
+        self.status = FlagStatus.ACKNOWLEDGED
+        return True
+
+    def record_customer_update(self, now: datetime, update_every: timedelta) -> None:
+        self.last_customer_update_at = now
+        self.snoozed_until = None
+        self.start_update_clock(now, update_every)
+
+    def snooze(self, until: datetime) -> None:
+        self.snoozed_until = until
+        if self.update_due_at is not None and self.update_due_at < until:
+            self.update_due_at = until
+
+    def resolve(self, by: Person, now: datetime, note: str | None) -> None:
+        self.status = FlagStatus.RESOLVED
+        self.resolved_by = by
+        self.resolved_at = now
+        self.resolution_note = note
+        self.update_due_at = None
+        self.snoozed_until = None
+
+
+class EventKind(StrEnum):
+    FLAGGED = "flagged"
+    POSTED = "posted"
+    THEMED = "themed"
+    ACKNOWLEDGED = "acknowledged"
+    ACK_REPEATED = "ack_repeated"
+    CUSTOMER_UPDATED = "customer_updated"
+    REMINDED = "reminded"
+    NUDGED = "nudged"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    DELIVERY_FAILED = "delivery_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One line of a flag's end-to-end trail: who did what, when."""
+
+    flag_id: int
+    at: datetime
+    kind: EventKind
+    actor: Person | None = None
+    detail: str = ""
+    id: int | None = field(default=None, compare=False)

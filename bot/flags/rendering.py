@@ -1,0 +1,172 @@
+"""How flags read in chat: the escalation post, one-line summaries and the timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from bot.actions import ActionId
+from bot.config.models import FrontlineConfig, TicketsConfig
+from bot.durations import format_duration
+from bot.flags.commands import USAGE
+from bot.flags.models import (
+    CustomerRef,
+    EventKind,
+    Flag,
+    FlagKind,
+    FlagStatus,
+    Severity,
+    TimelineEvent,
+)
+from bot.messages import Button, ButtonStyle, Field, Message
+
+SEVERITY_LABEL = {Severity.HIGH: "🔴 high", Severity.NORMAL: "🟠 normal", Severity.LOW: "⚪ low"}
+
+
+def customer_refs_text(refs: Sequence[CustomerRef], tickets: TicketsConfig) -> str:
+    """Customer refs, each linked to its ticket when a URL template is configured."""
+    parts = []
+    for ref in refs:
+        url = tickets.url_for(ref)
+        parts.append(f"<{url}|{ref.label}>" if url else ref.label)
+    return ", ".join(parts) if parts else "none"
+
+
+def local_time(at: datetime, tz: tzinfo) -> str:
+    return at.astimezone(tz).strftime("%a %d %b %H:%M")
+
+
+def status_line(flag: Flag) -> str:
+    """One line saying where the flag stands and who owns it."""
+    if flag.status is FlagStatus.RESOLVED and flag.resolved_at and flag.resolved_by:
+        took = format_duration(flag.resolved_at - flag.created_at)
+        note = f": {flag.resolution_note}" if flag.resolution_note else ""
+        return f"✔️ Resolved by {flag.resolved_by.mention} after {took}{note}"
+    if flag.acknowledged_by and flag.acknowledged_at:
+        took = format_duration(flag.acknowledged_at - flag.created_at)
+        return f"✅ Acknowledged by {flag.acknowledged_by.mention} after {took}"
+    if flag.kind is FlagKind.ESCALATE:
+        return "⏳ Waiting for acknowledgement"
+    return "Open"
+
+
+def escalation_post(flag: Flag, now: datetime, config: FrontlineConfig) -> Message:
+    """The escalation as posted (and later updated in place) in the escalation channel."""
+    fields = [
+        Field("Reporter", flag.reporter.mention),
+        Field("Customer", customer_refs_text(flag.customer_refs, config.tickets)),
+        Field("Severity", SEVERITY_LABEL[flag.severity]),
+        Field("Age", format_duration(flag.age(now))),
+        Field("Status", status_line(flag)),
+    ]
+    if flag.update_due_at and flag.is_open:
+        fields.append(Field("Next customer update", local_time(flag.update_due_at, config.tz)))
+    return Message(
+        text=f"*{flag.key} · Escalation:* {flag.summary}",
+        fields=tuple(fields),
+        buttons=flag_buttons(flag),
+        footer=_post_footer(flag),
+    )
+
+
+def _post_footer(flag: Flag) -> str:
+    timeline = f"Timeline: `/flag show {flag.key}`"
+    if flag.is_open and flag.acknowledged_by is None:
+        return (
+            "Acknowledge here: the button, a reply like `ack` / `on it`, or a ✅ reaction. "
+            + timeline
+        )
+    return timeline
+
+
+def flag_buttons(flag: Flag) -> tuple[Button, ...]:
+    """The actions that make sense for the flag as it stands."""
+    if not flag.is_open:
+        return ()
+    value = str(flag.number)
+    buttons = []
+    if flag.acknowledged_by is None and flag.kind is FlagKind.ESCALATE:
+        buttons.append(Button("Acknowledge", ActionId.ACKNOWLEDGE, value, ButtonStyle.PRIMARY))
+    if flag.has_customer:
+        buttons.append(Button("Customer updated", ActionId.CUSTOMER_UPDATED, value))
+        buttons.append(Button("Snooze 1h", ActionId.SNOOZE, value))
+    buttons.append(Button("Resolve", ActionId.RESOLVE, value, ButtonStyle.DANGER))
+    return tuple(buttons)
+
+
+def flag_line(flag: Flag, now: datetime, config: FrontlineConfig) -> str:
+    """A flag in one line, for lists like `/flag mine`."""
+    parts = [f"*{flag.key}* {flag.kind.value}", flag.summary]
+    if flag.customer_refs:
+        parts.append(customer_refs_text(flag.customer_refs, config.tickets))
+    parts.append(status_line(flag))
+    if flag.update_due_at and flag.is_open:
+        due = flag.update_due_at - now
+        when = f"in {format_duration(due)}" if due.total_seconds() > 0 else "*overdue*"
+        parts.append(f"customer update due {when}")
+    return " · ".join(parts)
+
+
+_EVENT_VERB = {
+    EventKind.FLAGGED: "flagged",
+    EventKind.POSTED: "posted to the escalation channel",
+    EventKind.THEMED: "grouped into a theme",
+    EventKind.ACKNOWLEDGED: "acknowledged",
+    EventKind.ACK_REPEATED: "also acknowledged",
+    EventKind.CUSTOMER_UPDATED: "customer updated",
+    EventKind.REMINDED: "reminded",
+    EventKind.NUDGED: "nudged",
+    EventKind.SNOOZED: "snoozed",
+    EventKind.RESOLVED: "resolved",
+    EventKind.REOPENED: "reopened",
+    EventKind.DELIVERY_FAILED: "delivery failed",
+}
+
+
+def timeline_message(
+    flag: Flag, events: Sequence[TimelineEvent], now: datetime, config: FrontlineConfig
+) -> Message:
+    """The flag's end-to-end trail: who did what when, and how long each step waited."""
+    lines = []
+    previous: datetime | None = None
+    for event in events:
+        waited = ""
+        if previous is not None and (event.at - previous).total_seconds() >= 60:
+            waited = f" _(after {format_duration(event.at - previous)})_"
+        who = f" by {event.actor.mention}" if event.actor else ""
+        detail = f" — {event.detail}" if event.detail else ""
+        lines.append(
+            f"`{local_time(event.at, config.tz)}` {_EVENT_VERB[event.kind]}{who}{detail}{waited}"
+        )
+        previous = event.at
+    if flag.is_open and previous is not None:
+        lines.append(f"_…open, {format_duration(now - previous)} since the last step_")
+    return Message(
+        text=f"*{flag.key} · {flag.kind.value}:* {flag.summary}\n" + "\n".join(lines),
+        fields=(
+            Field("Status", status_line(flag)),
+            Field("Customer", customer_refs_text(flag.customer_refs, config.tickets)),
+        ),
+    )
+
+
+def help_message() -> Message:
+    """Every `/flag` command with one line on what it does."""
+    what = {
+        "recurring": "a problem customers keep hitting; grouped into a theme for the product team",
+        "escalate": "a customer needs help now; posted to the escalation channel for a manager",
+        "update": "you updated the customer: restarts the update clock",
+        "resolve": "close the flag (yours, or one you own)",
+        "snooze": "pause the update reminder for a while",
+        "show": "the flag's timeline: who did what when, and where it waited",
+        "mine": "your open flags and when their customers are next due an update",
+        "themes": "the recurring themes and how often they were flagged this week",
+        "stats": "team-level figures for this week",
+        "help": "this list",
+    }
+    lines = [f"`{USAGE[name]}` — {text}" for name, text in what.items()]
+    lines.append(
+        "Customer refs: ticket ids like `ZD-9912`, `#4411`, ticket URLs, `customer:acme`. "
+        "`/flag` alone opens a form."
+    )
+    return Message(text="*Frontline — /flag commands*\n" + "\n".join(lines))

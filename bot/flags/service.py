@@ -1,0 +1,188 @@
+"""Use cases of flags: raise one, record a customer update, snooze, resolve, show, list mine."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.core import Core
+from bot.durations import format_duration
+from bot.errors import FlagNotFound, InvalidState
+from bot.escalations.service import (
+    escalation_conversation,
+    post_escalation,
+    refresh_post,
+    say_in_thread,
+    tell_person,
+)
+from bot.flags.commands import RaiseFlag
+from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent, flag_key
+from bot.flags.rendering import SEVERITY_LABEL, flag_line, local_time, timeline_message
+from bot.messages import Message, Person, Reply, Where
+from bot.ports import UnitOfWork
+from bot.themes.service import assign_theme, weekly_count
+
+log = logging.getLogger(__name__)
+BUTTON_SNOOZE = timedelta(hours=1)
+
+
+async def raise_flag(core: Core, *, reporter: Person, where: Where, command: RaiseFlag) -> Reply:
+    """Record a new flag; escalations are posted for the managers, recurring ones themed."""
+    now = core.clock.now()
+    policy = core.config.severity(command.severity)
+    async with core.uow() as uow:
+        number = await uow.flags.next_number(reporter.workspace_id)
+        flag = Flag(
+            workspace_id=reporter.workspace_id,
+            number=number,
+            kind=command.kind,
+            summary=command.summary,
+            severity=command.severity,
+            reporter=reporter,
+            origin=where,
+            created_at=now,
+            customer_refs=command.customer_refs,
+        )
+        flag.start_update_clock(now, policy.update_every)
+        theme = None
+        if flag.kind is FlagKind.RECURRING:
+            theme = await assign_theme(uow, flag=flag, explicit_slug=command.theme_slug, now=now)
+            flag.theme_id = theme.id
+        flag = await uow.flags.add(flag)
+        assert flag.id is not None
+        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.FLAGGED, reporter, ""))
+        if theme is not None:
+            await uow.timeline.add(
+                TimelineEvent(flag.id, now, EventKind.THEMED, None, f"#{theme.slug}")
+            )
+            count = await weekly_count(uow, theme, now)
+        await uow.commit()
+    log.info("flag %s raised (%s) in workspace %s", flag.key, flag.kind, flag.workspace_id)
+    clock = _clock_sentence(flag, policy.update_every)
+    if theme is not None:
+        return Reply(
+            Message(
+                f"🚩 *{flag.key}* recorded under theme *#{theme.slug}* "
+                f"({count} flag{'s' if count != 1 else ''} this week).{clock}"
+            )
+        )
+    ref = await post_escalation(core, flag)
+    if ref is None:
+        return Reply(
+            Message(
+                f"🚩 *{flag.key}* is recorded, but posting it to the escalation channel failed; "
+                f"`/flag show {flag.key}` says why. Tell your Frontline admin.{clock}"
+            )
+        )
+    link = await core.chat.permalink(ref)
+    where_posted = f"<{link}|the escalation post>" if link else "the escalation channel"
+    same_place = escalation_conversation(core, flag) == where.conversation
+    note = "" if not same_place else " (no escalation channel is configured, so it is here)"
+    return Reply(
+        Message(
+            f"🚩 *{flag.key}* escalated ({SEVERITY_LABEL[flag.severity]}): see "
+            f"{where_posted}{note}. A manager will acknowledge it in the thread.{clock}"
+        )
+    )
+
+
+def _clock_sentence(flag: Flag, update_every: timedelta) -> str:
+    if not flag.has_customer:
+        return ""
+    return f" Update the customer every {format_duration(update_every)}: `/flag update {flag.key}`."
+
+
+async def _load(uow: UnitOfWork, actor: Person, number: int) -> Flag:
+    flag = await uow.flags.get(actor.workspace_id, number)
+    if flag is None:
+        raise FlagNotFound(flag_key(number))
+    return flag
+
+
+def _require_open(flag: Flag) -> None:
+    if not flag.is_open:
+        who = f" by {flag.resolved_by.mention}" if flag.resolved_by else ""
+        raise InvalidState(f"{flag.key} was already resolved{who}.")
+
+
+async def record_customer_update(
+    core: Core, *, actor: Person, number: int, note: str | None
+) -> Reply:
+    """The customer was told something: restart the update clock."""
+    now = core.clock.now()
+    async with core.uow() as uow:
+        flag = await _load(uow, actor, number)
+        _require_open(flag)
+        every = core.config.severity(flag.severity).update_every
+        flag.record_customer_update(now, every)
+        assert flag.id is not None
+        await uow.flags.save(flag)
+        await uow.timeline.add(
+            TimelineEvent(flag.id, now, EventKind.CUSTOMER_UPDATED, actor, note or "")
+        )
+        await uow.commit()
+    if not flag.has_customer:
+        return Reply(Message(f"Noted on *{flag.key}*. It has no customer attached, so no clock."))
+    due = local_time(flag.update_due_at or now, core.config.tz)
+    await refresh_post(core, flag)
+    await say_in_thread(core, flag, f"📣 Customer updated by {actor.mention}; next update by {due}.")
+    return Reply(Message(f"Customer update recorded on *{flag.key}*; next one due by {due}."))
+
+
+async def snooze(core: Core, *, actor: Person, number: int, duration: timedelta) -> Reply:
+    """Hold the update reminder of a flag for a while."""
+    now = core.clock.now()
+    async with core.uow() as uow:
+        flag = await _load(uow, actor, number)
+        _require_open(flag)
+        flag.snooze(now + duration)
+        assert flag.id is not None
+        await uow.flags.save(flag)
+        await uow.timeline.add(
+            TimelineEvent(flag.id, now, EventKind.SNOOZED, actor, f"for {format_duration(duration)}")
+        )
+        await uow.commit()
+    until = local_time(now + duration, core.config.tz)
+    await refresh_post(core, flag)
+    await say_in_thread(core, flag, f"💤 Snoozed by {actor.mention} until {until}.")
+    return Reply(Message(f"*{flag.key}* snoozed until {until}."))
+
+
+async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -> Reply:
+    """Close a flag: clocks stop, the post is updated, the reporter is told."""
+    now = core.clock.now()
+    async with core.uow() as uow:
+        flag = await _load(uow, actor, number)
+        _require_open(flag)
+        flag.resolve(actor, now, note)
+        assert flag.id is not None
+        await uow.flags.save(flag)
+        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.RESOLVED, actor, note or ""))
+        await uow.commit()
+    suffix = f": {note}" if note else ""
+    await refresh_post(core, flag)
+    await say_in_thread(core, flag, f"✔️ Resolved by {actor.mention}{suffix}")
+    await tell_person(
+        core, flag, flag.reporter, actor, f"Your flag *{flag.key}* was resolved by {actor.mention}{suffix}"
+    )
+    return Reply(Message(f"*{flag.key}* resolved."))
+
+
+async def show_flag(core: Core, *, actor: Person, number: int) -> Reply:
+    """The flag's timeline, end to end."""
+    async with core.uow() as uow:
+        flag = await _load(uow, actor, number)
+        assert flag.id is not None
+        events = await uow.timeline.list_for(flag.id)
+    return Reply(timeline_message(flag, events, core.clock.now(), core.config))
+
+
+async def list_mine(core: Core, *, actor: Person) -> Reply:
+    """The person's open flags (reported or owned), with when each customer is next due."""
+    async with core.uow() as uow:
+        flags = await uow.flags.list_open_for_person(actor.workspace_id, actor.user_id)
+    if not flags:
+        return Reply(Message("You have no open flags."))
+    now = core.clock.now()
+    lines = [flag_line(f, now, core.config) for f in flags]
+    return Reply(Message(f"*Your open flags ({len(flags)})*\n" + "\n".join(lines)))

@@ -1,0 +1,1 @@
+"""Themes: recurring flags grouped into one problem owned by one product team."""

@@ -1,0 +1,60 @@
+"""Fixtures for unit tests of the core: in-memory storage, a recording chat, a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import dispatch
+from bot.clock import FakeClock
+from bot.config.models import FrontlineConfig
+from bot.core import Core
+from bot.messages import Conversation, Person, Reply, Where
+from tests.fakes.chat import RecordingChat
+from tests.fakes.memory import InMemoryUnitOfWorkFactory
+
+WS = "T1"
+
+
+def person(name: str) -> Person:
+    return Person("slack", WS, name, name.title())
+
+
+def where(channel: str = "C-support", thread: str | None = None) -> Where:
+    return Where(Conversation("slack", WS, channel), thread)
+
+
+@dataclass
+class World:
+    core: Core
+    chat: RecordingChat
+    clock: FakeClock
+    store: InMemoryUnitOfWorkFactory
+
+    async def flag(self, who: str, text: str, channel: str = "C-support") -> Reply:
+        return await dispatch.handle_command(
+            self.core, actor=person(who), where=where(channel), text=text
+        )
+
+    async def press(self, who: str, action_id: str, value: str) -> Reply:
+        return await dispatch.handle_action(
+            self.core, actor=person(who), action_id=action_id, value=value
+        )
+
+
+def make_world(config: FrontlineConfig | None = None) -> World:
+    chat = RecordingChat()
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    store = InMemoryUnitOfWorkFactory()
+    cfg = config or FrontlineConfig.model_validate(
+        {"channels": {"slack": {"escalations": "C-esc", "triage": "C-triage"}}}
+    )
+    core = Core(uow=store, chat=chat, clock=clock, config=cfg)
+    return World(core, chat, clock, store)
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()

@@ -1,0 +1,138 @@
+"""Scenario tests driving the real console adapter on a real SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.console.gateway import ConsoleGateway
+from adapters.console.render import message_lines
+from adapters.console.session import ConsoleSession
+from adapters.wiring import Runtime, open_runtime
+from bot.clock import FakeClock
+from bot.config.settings import load_settings
+
+
+@dataclass
+class Console:
+    session: ConsoleSession
+    gateway: ConsoleGateway
+    runtime: Runtime
+    output: list[str]
+
+    async def type(self, *lines: str) -> str:
+        """Type lines; return what the console printed for them."""
+        start = len(self.output)
+        for line in lines:
+            assert await self.session.handle_line(line)
+        return "\n".join(self.output[start:])
+
+    def message(self, number: int) -> str:
+        return "\n".join(message_lines(self.gateway.messages[number].message))
+
+
+@pytest.fixture
+async def console(tmp_path: Path) -> AsyncIterator[Console]:
+    settings = load_settings(config_path=str(tmp_path / "absent.yml"), environ={})
+    output: list[str] = []
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    gateway = ConsoleGateway(output.append)
+    runtime = await open_runtime(
+        settings,
+        clock=clock,
+        gateways={"console": gateway},
+        url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
+    )
+    session = ConsoleSession(runtime.core, gateway, clock, output.append)
+    yield Console(session, gateway, runtime, output)
+    await runtime.close()
+
+
+async def test_escalate_ack_twice_in_thread_and_resolve(console: Console) -> None:
+    out = await console.type("/flag escalate checkout fails for all EU cards ZD-9912 sev:high")
+    assert "#escalations · message 1 · Frontline" in out
+    assert "F-1 · Escalation: checkout fails for all EU cards" in out
+    assert "[1] Acknowledge  [2] Customer updated  [3] Snooze 1h  [4] Resolve" in out
+    assert "only @ana sees this" in out and "F-1 escalated" in out
+
+    out = await console.type("+6m", "as maria", "in escalations", "reply 1 on it")
+    assert "message 1 updated in place" in out
+    assert "Status: ✅ Acknowledged by @maria after 6 min" in out
+    assert "#escalations · thread of message 1 · message 3 · Frontline" in out
+    assert "DM to @ana from Frontline" in out
+    assert "Status: ✅ Acknowledged by @maria" in console.message(1)
+
+    out = await console.type("as tom", "reply 1 ack")
+    assert "already acknowledged by @maria; they stay the owner" in out
+    assert "updated in place" not in out
+
+    out = await console.type("as maria", "press 1 Resolve")
+    assert "F-1 resolved." in out
+    assert "Resolved by @maria" in console.message(1)
+    assert console.gateway.messages[1].message.buttons == ()
+
+    out = await console.type("/flag show F-1")
+    assert "acknowledged by @maria" in out and "also acknowledged by @tom" in out
+    assert "resolved by @maria" in out
+
+
+async def test_reaction_acknowledges(console: Console) -> None:
+    await console.type("/flag escalate refunds stuck")
+    out = await console.type("as maria", "react 1 eyes")
+    assert "Acknowledged by @maria" in out
+
+
+async def test_unknown_flag_and_malformed_commands_get_clear_messages(console: Console) -> None:
+    out = await console.type("/flag resolve F-99")
+    assert "⚠️ There is no flag F-99 in this workspace" in out
+    out = await console.type("/flag snooze F-1 forever")
+    assert "`forever` is not a duration" in out
+    out = await console.type("/flag explode now")
+    assert "`explode` is not a /flag command" in out
+    out = await console.type("press 42 1", "frobnicate")
+    assert "There is no message 42" in out
+    assert "`frobnicate` is not a console command" in out
+    assert "Traceback" not in "\n".join(console.output)
+    async with console.runtime.core.uow() as uow:
+        assert await uow.flags.list_open("console") == []
+
+
+async def test_every_subcommand_works(console: Console) -> None:
+    await console.type("/flag escalate payments down ZD-1")
+    out = await console.type("/flag update F-1 told them ETA 3pm")
+    assert "Customer update recorded on F-1" in out
+    out = await console.type("/flag snooze F-1 2h")
+    assert "F-1 snoozed until" in out
+    out = await console.type("/flag recurring SSO loop after reset ZD-7 #sso")
+    assert "recorded under theme #sso" in out
+    out = await console.type("/flag mine")
+    assert "Your open flags (2)" in out
+    out = await console.type("/flag themes")
+    assert "#sso — SSO loop after reset · 1 this week" in out
+    out = await console.type("/flag stats")
+    assert "Escalations this week: 1" in out
+    out = await console.type("/flag help")
+    assert "/flag snooze F-12" in out
+    out = await console.type("/flag resolve F-2 duplicate")
+    assert "F-2 resolved." in out
+
+
+async def test_form_and_mention(console: Console) -> None:
+    out = await console.type("/flag")
+    assert "The flag form" in out
+    assert console.session.prompt.startswith("Kind")
+    out = await console.type("escalate", "export hangs", "ZD-5, customer:acme", "low")
+    assert "F-1 escalated (⚪ low)" in out
+    out = await console.type("@frontline flag recurring export hangs again")
+    assert "F-2 recorded under theme" in out
+
+
+async def test_clock_moves_on(console: Console) -> None:
+    out = await console.type("+4h", "time")
+    assert "⏩ 4h later" in out and "It is Mon 23 Nov 13:00" in out
+    out = await console.type("+soon")
+    assert "not a duration" in out

@@ -1,0 +1,66 @@
+"""A recording chat gateway for unit tests of the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.errors import DeliveryError
+from bot.messages import Conversation, Message, MessageRef, Person
+
+
+@dataclass
+class Sent:
+    kind: str  # post | reply | update | dm | ephemeral
+    message: Message
+    conversation: Conversation | None = None
+    ref: MessageRef | None = None
+    person: Person | None = None
+
+
+@dataclass
+class RecordingChat:
+    """Implements ChatGateway; remembers every call; can be told to refuse posts."""
+
+    sent: list[Sent] = field(default_factory=list)
+    refuse: str | None = None
+    _next_id: int = 0
+
+    def _id(self) -> str:
+        self._next_id += 1
+        return f"m{self._next_id}"
+
+    def _check(self) -> None:
+        if self.refuse:
+            raise DeliveryError(self.refuse, admin_hint="invite the bot to the channel")
+
+    def of_kind(self, kind: str) -> list[Sent]:
+        return [s for s in self.sent if s.kind == kind]
+
+    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+        self._check()
+        ref = MessageRef(conversation, self._id())
+        self.sent.append(Sent("post", message, conversation, ref))
+        return ref
+
+    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+        self._check()
+        ref = MessageRef(thread.conversation, self._id(), thread.thread_root)
+        self.sent.append(Sent("reply", message, thread.conversation, ref))
+        return ref
+
+    async def update(self, ref: MessageRef, message: Message) -> None:
+        self._check()
+        self.sent.append(Sent("update", message, ref.conversation, ref))
+
+    async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
+        self._check()
+        self.sent.append(Sent("dm", message, person=person))
+        return None
+
+    async def ephemeral(
+        self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
+    ) -> None:
+        self.sent.append(Sent("ephemeral", message, conversation, person=person))
+
+    async def permalink(self, ref: MessageRef) -> str | None:
+        return f"https://chat.example/{ref.conversation.channel_id}/{ref.message_id}"
