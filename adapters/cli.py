@@ -22,6 +22,7 @@ COMMANDS = {
     "init": "write a commented example frontline.yml",
     "check-config": "validate frontline.yml and say exactly what is wrong and where",
     "db": "database maintenance: `frontline db upgrade` applies migrations",
+    "teams-package": "write the Teams app package (manifest and icons, zipped) to upload",
 }
 
 
@@ -48,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help=COMMANDS["db"], description=COMMANDS["db"])
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply every pending migration to DATABASE_URL")
+    package = sub.add_parser(
+        "teams-package", help=COMMANDS["teams-package"], description=COMMANDS["teams-package"]
+    )
+    package.add_argument(
+        "output", nargs="?", default="frontline-teams.zip", help="zip file to write"
+    )
     return parser
 
 
@@ -85,6 +92,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "db":
         return asyncio.run(_db_upgrade(settings))
+    if args.command == "teams-package":
+        from adapters.teams.package import write_teams_package
+
+        written = write_teams_package(settings, Path(args.output))
+        print(f"Wrote {written}. Upload it in Teams: Apps → Manage your apps → Upload an app.")
+        return 0
     from adapters.http.serve import serve
 
     serve(settings, host=args.host, port=args.port)
@@ -94,6 +107,8 @@ def _run(args: argparse.Namespace) -> int:
 def _configure_logging(settings: Settings, *, quiet: bool) -> None:
     level = logging.WARNING if quiet else settings.env.frontline_log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every plugin and step at INFO; its warnings are what matter here.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _init(path: Path, *, force: bool) -> int:

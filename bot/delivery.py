@@ -26,7 +26,9 @@ async def deliver(core: Core, flag: Flag, what: str, sending: Awaitable[T]) -> T
                 if error.admin_hint:
                     detail += f" ({error.admin_hint})"
                 await uow.timeline.add(
-                    TimelineEvent(flag.id, core.clock.now(), EventKind.DELIVERY_FAILED, None, detail)
+                    TimelineEvent(
+                        flag.id, core.clock.now(), EventKind.DELIVERY_FAILED, None, detail
+                    )
                 )
                 await uow.commit()
         return None

@@ -8,6 +8,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.escalations.service import acknowledge, acknowledge_by_reaction, acknowledge_by_reply
 from bot.flags import service as flags
 from bot.flags.commands import (
+    MAX_NOTE_CHARS,
     Command,
     ListMine,
     ListThemes,
@@ -19,6 +20,7 @@ from bot.flags.commands import (
     ShowHelp,
     ShowStats,
     Snooze,
+    clean_text,
     parse_command,
     parse_customer_refs,
     parse_raise,
@@ -75,12 +77,18 @@ async def handle_form(
     summary: str,
     customer_refs: str = "",
     severity: str = "normal",
+    source_link: str | None = None,
 ) -> Reply:
-    """A submitted flag form (Slack modal, Teams card, console prompts)."""
+    """A submitted flag form (Slack modal, Teams card, console prompts).
+
+    `source_link` points back at the chat message the flag was raised from, if any.
+    """
     try:
         flag_kind = FlagKind(kind.strip().lower())
     except ValueError:
-        raise UsageError(f"`{kind[:40]}` is not a kind of flag; choose recurring or escalate.")
+        raise UsageError(
+            f"`{kind[:40]}` is not a kind of flag; choose recurring or escalate."
+        ) from None
     parsed = parse_raise(flag_kind, summary)
     refs = parsed.customer_refs + tuple(
         r for r in parse_customer_refs(customer_refs) if r not in parsed.customer_refs
@@ -88,7 +96,9 @@ async def handle_form(
     command = RaiseFlag(
         flag_kind, parsed.summary, refs, parse_severity(severity or "normal"), parsed.theme_slug
     )
-    return await flags.raise_flag(core, reporter=actor, where=where, command=command)
+    return await flags.raise_flag(
+        core, reporter=actor, where=where, command=command, source_link=source_link
+    )
 
 
 async def handle_action(core: Core, *, actor: Person, action_id: str, value: str) -> Reply:
@@ -97,7 +107,9 @@ async def handle_action(core: Core, *, actor: Person, action_id: str, value: str
         action = ActionId(action_id)
         number = int(value)
     except ValueError:
-        raise UsageError("That button is not one Frontline knows; it may be from an old message.")
+        raise UsageError(
+            "That button is not one Frontline knows; it may be from an old message."
+        ) from None
     match action:
         case ActionId.ACKNOWLEDGE:
             return await acknowledge(core, actor=actor, number=number, via="button")
@@ -125,3 +137,16 @@ async def handle_reaction(
     return await acknowledge_by_reaction(
         core, actor=actor, conversation=conversation, message_id=message_id, reaction=reaction
     )
+
+
+async def handle_resolve(core: Core, *, actor: Person, number: int, note: str | None) -> Reply:
+    """Resolve with a note typed in a dialog (Slack modal, Teams card)."""
+    cleaned = clean_text(note or "")[:MAX_NOTE_CHARS] or None
+    return await flags.resolve(core, actor=actor, number=number, note=cleaned)
+
+
+async def handle_snooze(core: Core, *, actor: Person, number: int, duration: str) -> Reply:
+    """Snooze for a duration picked in a dialog (`30m`, `2h`, `1d`)."""
+    command = parse_command(f"snooze F-{number} {clean_text(duration)[:20]}")
+    assert isinstance(command, Snooze)
+    return await flags.snooze(core, actor=actor, number=number, duration=command.duration)

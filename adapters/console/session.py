@@ -200,7 +200,9 @@ class ConsoleSession:
         try:
             number = int(text.lstrip("#"))
         except ValueError:
-            raise UserFacingError(f"`{text[:20]}` is not a message number; they are shown as `message N`.") from None
+            raise UserFacingError(
+                f"`{text[:20]}` is not a message number; they are shown as `message N`."
+            ) from None
         if number not in self.gateway.messages:
             raise UserFacingError(f"There is no message {number}.")
         return number
@@ -216,7 +218,9 @@ class ConsoleSession:
         if choice.isdigit() and 1 <= int(choice) <= len(buttons):
             chosen = buttons[int(choice) - 1]
         else:
-            chosen = next((b for b in buttons if choice and b.label.lower().startswith(choice)), None)
+            chosen = next(
+                (b for b in buttons if choice and b.label.lower().startswith(choice)), None
+            )
         if chosen is None:
             labels = ", ".join(f"{i} {b.label}" for i, b in enumerate(buttons, 1))
             raise UserFacingError(f"Message {stored.number} has buttons {labels}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -35,7 +36,8 @@ def create_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/metrics", metrics_endpoint)
 
     async def close_runtime(_: web.Application) -> None:
-        await runtime.close()
+        # run_app cleans up inside a cancelled task on shutdown; finish closing regardless.
+        await asyncio.shield(runtime.close())
 
     app.on_cleanup.append(close_runtime)
     return app

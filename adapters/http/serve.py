@@ -7,25 +7,34 @@ import logging
 from aiohttp import web
 
 from adapters.http.app import PLATFORMS_KEY, create_app
+from adapters.slack.mount import mount_slack
+from adapters.teams.mount import mount_teams
 from adapters.wiring import open_runtime
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-async def build_server_app(settings: Settings) -> web.Application:
+async def build_server_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """The application `serve` runs, with every platform whose credentials are set."""
-    runtime = await open_runtime(settings, clock=SystemClock(), gateways={})
+    runtime = await open_runtime(settings, clock=clock or SystemClock(), gateways={})
     app = create_app(runtime)
     platforms = app[PLATFORMS_KEY]
+    for mount in (mount_slack, mount_teams):
+        label = mount(app, runtime)
+        if label is not None:
+            platforms.append(label)
     if not platforms:
         log.warning(
             "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
             "(Slack) or MICROSOFT_APP_ID (Teams); `frontline console` needs neither"
         )
-    log.info("frontline serving: database %s; platforms: %s", runtime.database_description,
-             ", ".join(platforms) or "none")
+    log.info(
+        "frontline serving: database %s; platforms: %s",
+        runtime.database_description,
+        ", ".join(platforms) or "none",
+    )
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.core import Core
 from bot.delivery import deliver
@@ -68,7 +69,8 @@ async def acknowledge(core: Core, *, actor: Person, number: int, via: str) -> Re
         flag = await uow.flags.get(actor.workspace_id, number)
         if flag is None:
             raise FlagNotFound(f"F-{number}")
-        return await _acknowledge(core, uow, flag, actor, via)
+        outcome = await _record_ack(core, uow, flag, actor, via)
+    return await _announce_ack(core, outcome, actor)
 
 
 async def acknowledge_by_reply(
@@ -104,12 +106,21 @@ async def _acknowledge_post(
         flag = await uow.flags.find_by_post(conversation, message_id)
         if flag is None:
             return None
-        return await _acknowledge(core, uow, flag, actor, via)
+        outcome = await _record_ack(core, uow, flag, actor, via)
+    return await _announce_ack(core, outcome, actor)
 
 
-async def _acknowledge(
+@dataclass(frozen=True, slots=True)
+class _AckOutcome:
+    flag: Flag
+    reply: Reply
+    took: str | None  # set when this acknowledgement made the actor the owner
+
+
+async def _record_ack(
     core: Core, uow: UnitOfWork, flag: Flag, actor: Person, via: str
-) -> Reply:
+) -> _AckOutcome:
+    """Store the acknowledgement (the caller announces it once the unit of work is closed)."""
     assert flag.id is not None
     if flag.kind is not FlagKind.ESCALATE:
         raise InvalidState(
@@ -129,19 +140,22 @@ async def _acknowledge(
     owner = flag.acknowledged_by
     if owner is not None:
         if owner.user_id == actor.user_id:
-            return Reply(Message(f"You already own {flag.key}."))
+            return _AckOutcome(flag, Reply(Message(f"You already own {flag.key}.")), None)
         await uow.timeline.add(
             TimelineEvent(
-                flag.id, now, EventKind.ACK_REPEATED, actor, f"via {via}; owner stays {owner.mention}"
+                flag.id,
+                now,
+                EventKind.ACK_REPEATED,
+                actor,
+                f"via {via}; owner stays {owner.mention}",
             )
         )
         await uow.commit()
-        return Reply(
-            Message(
-                f"{flag.key} was already acknowledged by {owner.mention}; they stay the owner. "
-                "Your acknowledgement is on the timeline."
-            )
+        text = (
+            f"{flag.key} was already acknowledged by {owner.mention}; they stay the owner. "
+            "Your acknowledgement is on the timeline."
         )
+        return _AckOutcome(flag, Reply(Message(text)), None)
     flag.acknowledge(actor, now)
     took = format_duration(now - flag.created_at)
     await uow.flags.save(flag)
@@ -149,6 +163,15 @@ async def _acknowledge(
         TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, actor, f"via {via} after {took}")
     )
     await uow.commit()
+    reply = Reply(Message(f"You own *{flag.key}* now. The reporter has been told."))
+    return _AckOutcome(flag, reply, took)
+
+
+async def _announce_ack(core: Core, outcome: _AckOutcome, actor: Person) -> Reply:
+    """Update the post, add the thread line and tell the reporter, for a first ack."""
+    flag, took = outcome.flag, outcome.took
+    if took is None:
+        return outcome.reply
     await refresh_post(core, flag)
     await say_in_thread(core, flag, f"✅ Acknowledged by {actor.mention} after {took}.")
     await tell_person(
@@ -159,4 +182,4 @@ async def _acknowledge(
         f"Your escalation *{flag.key}* ({flag.summary}) was acknowledged by {actor.mention} "
         f"after {took}.",
     )
-    return Reply(Message(f"You own *{flag.key}* now. The reporter has been told."))
+    return outcome.reply

@@ -169,8 +169,12 @@ def parse_command(text: str) -> Command:
     if name in ("mine", "themes", "stats"):
         if rest:
             raise _usage(name, f"`{name}` takes no arguments, not `{_clip(rest)}`.")
-        listing: Command = {"mine": ListMine(), "themes": ListThemes(), "stats": ShowStats()}[name]
-        return listing
+        listings: dict[str, Command] = {
+            "mine": ListMine(),
+            "themes": ListThemes(),
+            "stats": ShowStats(),
+        }
+        return listings[name]
     guess = difflib.get_close_matches(name, list(USAGE), n=1)
     hint = f" Did you mean `{guess[0]}`?" if guess else ""
     raise UsageError(
@@ -255,9 +259,7 @@ def parse_severity(text: str) -> Severity:
     try:
         return Severity(text.strip().lower())
     except ValueError:
-        raise UsageError(
-            f"`{_clip(text)}` is not a severity; use high, normal or low."
-        ) from None
+        raise UsageError(f"`{_clip(text)}` is not a severity; use high, normal or low.") from None
 
 
 def _severity(kind: FlagKind, value: str) -> Severity:

@@ -26,7 +26,14 @@ log = logging.getLogger(__name__)
 BUTTON_SNOOZE = timedelta(hours=1)
 
 
-async def raise_flag(core: Core, *, reporter: Person, where: Where, command: RaiseFlag) -> Reply:
+async def raise_flag(
+    core: Core,
+    *,
+    reporter: Person,
+    where: Where,
+    command: RaiseFlag,
+    source_link: str | None = None,
+) -> Reply:
     """Record a new flag; escalations are posted for the managers, recurring ones themed."""
     now = core.clock.now()
     policy = core.config.severity(command.severity)
@@ -50,7 +57,8 @@ async def raise_flag(core: Core, *, reporter: Person, where: Where, command: Rai
             flag.theme_id = theme.id
         flag = await uow.flags.add(flag)
         assert flag.id is not None
-        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.FLAGGED, reporter, ""))
+        source = f"from <{source_link}|this message>" if source_link else ""
+        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.FLAGGED, reporter, source))
         if theme is not None:
             await uow.timeline.add(
                 TimelineEvent(flag.id, now, EventKind.THEMED, None, f"#{theme.slug}")
@@ -125,7 +133,9 @@ async def record_customer_update(
         return Reply(Message(f"Noted on *{flag.key}*. It has no customer attached, so no clock."))
     due = local_time(flag.update_due_at or now, core.config.tz)
     await refresh_post(core, flag)
-    await say_in_thread(core, flag, f"📣 Customer updated by {actor.mention}; next update by {due}.")
+    await say_in_thread(
+        core, flag, f"📣 Customer updated by {actor.mention}; next update by {due}."
+    )
     return Reply(Message(f"Customer update recorded on *{flag.key}*; next one due by {due}."))
 
 
@@ -139,7 +149,9 @@ async def snooze(core: Core, *, actor: Person, number: int, duration: timedelta)
         assert flag.id is not None
         await uow.flags.save(flag)
         await uow.timeline.add(
-            TimelineEvent(flag.id, now, EventKind.SNOOZED, actor, f"for {format_duration(duration)}")
+            TimelineEvent(
+                flag.id, now, EventKind.SNOOZED, actor, f"for {format_duration(duration)}"
+            )
         )
         await uow.commit()
     until = local_time(now + duration, core.config.tz)
@@ -163,7 +175,11 @@ async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -
     await refresh_post(core, flag)
     await say_in_thread(core, flag, f"✔️ Resolved by {actor.mention}{suffix}")
     await tell_person(
-        core, flag, flag.reporter, actor, f"Your flag *{flag.key}* was resolved by {actor.mention}{suffix}"
+        core,
+        flag,
+        flag.reporter,
+        actor,
+        f"Your flag *{flag.key}* was resolved by {actor.mention}{suffix}",
     )
     return Reply(Message(f"*{flag.key}* resolved."))
 

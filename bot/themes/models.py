@@ -12,9 +12,11 @@ from bot.messages import Conversation, MessageRef
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 _STOPWORDS = frozenset(
-    "a an the and or but of for to in on at by with from after before is are was were be been "
-    "it its this that these those when then than they them their there can cant cannot not no "
-    "our we us you your i me my he she his her customer customers user users".split()
+    (
+        "a an the and or but of for to in on at by with from after before is are was were be "
+        "been it its this that these those when then than they them their there can cant cannot "
+        "not no our we us you your i me my he she his her customer customers user users"
+    ).split()
 )
 
 

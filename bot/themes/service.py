@@ -28,7 +28,9 @@ async def assign_theme(
     theme = await uow.themes.get_by_slug(flag.workspace_id, slug)
     if theme is None:
         theme = await uow.themes.add(
-            Theme(workspace_id=flag.workspace_id, slug=slug, name=flag.summary[:200], created_at=now)
+            Theme(
+                workspace_id=flag.workspace_id, slug=slug, name=flag.summary[:200], created_at=now
+            )
         )
     return theme
 

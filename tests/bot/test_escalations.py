@@ -146,7 +146,9 @@ async def test_reply_in_an_unrelated_thread_is_ignored(world: World) -> None:
     assert (await stored(world, 1)).acknowledged_by is None
 
 
-@pytest.mark.parametrize(("emoji", "acks"), [("white_check_mark", True), (":eyes:", True), ("tada", False)])
+@pytest.mark.parametrize(
+    ("emoji", "acks"), [("white_check_mark", True), (":eyes:", True), ("tada", False)]
+)
 async def test_reaction_on_root_acks(world: World, emoji: str, acks: bool) -> None:
     await world.flag("ana", "escalate payments down")
     reply = await dispatch.handle_reaction(

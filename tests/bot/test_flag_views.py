@@ -77,7 +77,17 @@ async def test_stats_are_team_level(world: World) -> None:
 
 async def test_help_lists_every_command(world: World) -> None:
     text = (await world.flag("ana", "help")).message.text
-    for name in ("recurring", "escalate", "update", "resolve", "snooze", "show", "mine", "themes", "stats"):
+    for name in (
+        "recurring",
+        "escalate",
+        "update",
+        "resolve",
+        "snooze",
+        "show",
+        "mine",
+        "themes",
+        "stats",
+    ):
         assert f"/flag {name}" in text
 
 

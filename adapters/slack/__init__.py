@@ -1,0 +1,1 @@
+"""The Slack adapter: Bolt (HTTP and Socket Mode) in, Block Kit out."""

@@ -1,0 +1,1 @@
+"""SQL storage for Frontline: the repository ports on SQLAlchemy, with Alembic migrations."""

@@ -1,0 +1,187 @@
+"""The database: engine setup for SQLite or PostgreSQL, units of work and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from bot.errors import FrontlineError
+from storage.unit_of_work import SqlUnitOfWork
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+PING_TIMEOUT_SECONDS = 5.0
+# Any constant works; it only has to be the same for every Frontline process.
+_MIGRATION_LOCK_ID = 0x46524F4E544C  # "FRONTL"
+
+
+class DatabaseNotMigrated(FrontlineError):
+    """The database schema is not the one this version of Frontline needs."""
+
+    def __init__(self, description: str, current: str | None, needed: str | None) -> None:
+        super().__init__(
+            f"the database {description} is at schema revision {current or 'none (empty)'} "
+            f"but this Frontline needs {needed}; run `frontline db upgrade`"
+        )
+        self.current = current
+        self.needed = needed
+
+
+def default_database_url(cwd: Path | str) -> str:
+    """A SQLite file named `frontline.db` in `cwd`."""
+    return f"sqlite+aiosqlite:///{Path(cwd).resolve() / 'frontline.db'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Pick the async driver for plain `postgres://`, `postgresql://` and `sqlite://` URLs."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise ValueError("a database URL looks like postgresql://user@host/db or sqlite:///path")
+    drivers = {
+        "postgres": "postgresql+asyncpg",
+        "postgresql": "postgresql+asyncpg",
+        "sqlite": "sqlite+aiosqlite",
+    }
+    return f"{drivers.get(scheme.lower(), scheme)}://{rest}"
+
+
+def safe_url(url: URL | str) -> str:
+    """The URL as it may be logged or shown: the password masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic configuration for the migrations shipped in this package (no .ini file)."""
+    config = Config()
+    # ConfigParser interpolates `%`, which may appear in paths and URL-encoded passwords.
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", normalize_database_url(url).replace("%", "%%"))
+    return config
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Make SQLite safe for many concurrent writers."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 driver: it would BEGIN (deferred)
+        # lazily, and a deferred transaction that later writes fails at once with "database
+        # is locked" instead of waiting when another connection holds the write lock.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        # Take the write lock up front, waiting up to busy_timeout for it, so the
+        # transaction can never fail half-way on a lock held by another writer.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The engine and session factory of one database; create with `Database.from_url`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, *, echo: bool = False) -> Database:
+        """Connect (lazily) to a SQLite or PostgreSQL URL; plain schemes get an async driver."""
+        normalized = make_url(normalize_database_url(url))
+        options: dict[str, Any] = {"echo": echo}
+        if normalized.get_backend_name() == "postgresql":
+            options["pool_pre_ping"] = True  # the bot idles for hours; connections go stale
+        engine = create_async_engine(normalized, **options)
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+        logger.info("Using database %s", safe_url(normalized))
+        return cls(engine)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._engine.dialect.name == "sqlite"
+
+    @property
+    def description(self) -> str:
+        """Which database this is, for logs and people; never includes the password."""
+        url = self._engine.url
+        if self.is_sqlite:
+            path = url.database
+            return f"SQLite file {path}" if path and path != ":memory:" else "in-memory SQLite"
+        where = f"{url.host or 'localhost'}{f':{url.port}' if url.port else ''}/{url.database}"
+        return f"PostgreSQL {url.username}@{where}" if url.username else f"PostgreSQL {where}"
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work on its own session (a `bot.ports.UnitOfWorkFactory`)."""
+        return SqlUnitOfWork(self._sessions)
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Run the Alembic migrations up to `revision`, in one transaction."""
+        logger.info("Migrating %s to %s", self.description, revision)
+        async with self._engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two bot processes starting at once must not both create the tables.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _MIGRATION_LOCK_ID}
+                )
+            await connection.run_sync(_upgrade, revision)
+
+    async def ensure_current(self) -> None:
+        """Raise `DatabaseNotMigrated` unless the schema is at the newest migration."""
+        async with self._engine.connect() as connection:
+            current = await connection.run_sync(_current_revision)
+        needed = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        if current != needed:
+            raise DatabaseNotMigrated(self.description, current, needed)
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query within a few seconds (health checks)."""
+        try:
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS), self._engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OSError, TimeoutError, DBAPIError) as error:
+            logger.warning("Database %s does not answer: %s", self.description, error)
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.description!r})"
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the Frontline schema (run them with `Database.upgrade`)."""

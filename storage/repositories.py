@@ -1,0 +1,293 @@
+"""SQLAlchemy implementations of the repository ports in `bot.ports`.
+
+Every repository works inside the caller's `AsyncSession` and never commits: the unit of
+work that owns the session decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flags.models import Flag, FlagKind, FlagStatus, TimelineEvent
+from bot.messages import Conversation
+from bot.themes.models import Theme
+from storage.mapping import (
+    event_row,
+    read_event,
+    read_flag,
+    read_theme,
+    write_flag,
+    write_theme,
+)
+from storage.tables import (
+    ConversationReferenceRow,
+    FlagRow,
+    ProcessedKeyRow,
+    ThemeRow,
+    TimelineEventRow,
+    WorkspaceCounterRow,
+)
+
+
+class DuplicateError(ValueError):
+    """A row with the same unique key (flag number, theme slug) already exists."""
+
+
+def _insert(session: AsyncSession, table: Any) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT with ON CONFLICT support for the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"Frontline does not support the {dialect} database")
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    # asyncpg reports SQLSTATE 23505; sqlite3 only says so in the message.
+    if getattr(error.orig, "sqlstate", None) == "23505":
+        return True
+    return "UNIQUE constraint failed" in str(error.orig)
+
+
+async def _flush(session: AsyncSession, what: str) -> None:
+    """Flush now, so a broken unique constraint surfaces at the call that caused it."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if _is_unique_violation(error):
+            raise DuplicateError(f"{what} already exists") from error
+        raise
+
+
+def _is_open() -> ColumnElement[bool]:
+    return FlagRow.status != FlagStatus.RESOLVED.value
+
+
+class SqlFlagRepository:
+    """Flags in the `flags` table; numbers come from `workspace_counters`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def next_number(self, workspace_id: str) -> int:
+        """Reserve the next flag number of a workspace (never reused, never duplicated)."""
+        # One atomic upsert: the counter row's lock serialises concurrent reservations on
+        # PostgreSQL, and SQLite transactions already hold the write lock (BEGIN IMMEDIATE).
+        insert = _insert(self._session, WorkspaceCounterRow).values(
+            workspace_id=workspace_id, last_number=1
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[WorkspaceCounterRow.workspace_id],
+            set_={"last_number": WorkspaceCounterRow.last_number + 1},
+        ).returning(WorkspaceCounterRow.last_number)
+        number = (await self._session.execute(statement)).scalar_one()
+        return int(number)
+
+    async def add(self, flag: Flag) -> Flag:
+        """Store a new flag; sets and returns it with `id` set."""
+        row = FlagRow()
+        write_flag(flag, row)
+        self._session.add(row)
+        await _flush(self._session, f"flag {flag.key} in workspace {flag.workspace_id}")
+        flag.id = row.id
+        return flag
+
+    async def save(self, flag: Flag) -> None:
+        """Store changes to an existing flag."""
+        if flag.id is None:
+            raise ValueError(f"flag {flag.key} was never added, so it cannot be saved")
+        row = await self._session.get(FlagRow, flag.id)
+        if row is None:
+            raise LookupError(f"flag id {flag.id} is not stored")
+        write_flag(flag, row)
+        await _flush(self._session, f"flag {flag.key} in workspace {flag.workspace_id}")
+
+    async def get(self, workspace_id: str, number: int) -> Flag | None:
+        return await self._one(FlagRow.workspace_id == workspace_id, FlagRow.number == number)
+
+    async def get_by_id(self, flag_id: int) -> Flag | None:
+        row = await self._session.get(FlagRow, flag_id, with_for_update=True)
+        return read_flag(row) if row is not None else None
+
+    async def find_by_post(self, conversation: Conversation, message_id: str) -> Flag | None:
+        """The flag whose escalation post is `message_id` in `conversation`."""
+        return await self._one(
+            FlagRow.workspace_id == conversation.workspace_id,
+            FlagRow.platform == conversation.platform,
+            FlagRow.post_channel_id == conversation.channel_id,
+            FlagRow.post_message_id == message_id,
+        )
+
+    async def list_open_for_person(self, workspace_id: str, user_id: str) -> Sequence[Flag]:
+        """Open flags the person reported or owns, oldest first."""
+        return await self._all(
+            FlagRow.workspace_id == workspace_id,
+            _is_open(),
+            or_(FlagRow.reporter_id == user_id, FlagRow.acknowledged_by_id == user_id),
+        )
+
+    async def list_awaiting_ack(self, workspace_id: str) -> Sequence[Flag]:
+        """Open escalations nobody has acknowledged yet, oldest first."""
+        return await self._all(
+            FlagRow.workspace_id == workspace_id,
+            FlagRow.kind == FlagKind.ESCALATE.value,
+            _is_open(),
+            FlagRow.acknowledged_by_id.is_(None),
+        )
+
+    async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
+        """Every flag of a theme, oldest first."""
+        return await self._all(FlagRow.theme_id == theme_id)
+
+    async def list_created_between(
+        self, workspace_id: str, start: datetime, end: datetime
+    ) -> Sequence[Flag]:
+        """Flags created in [start, end), oldest first."""
+        return await self._all(
+            FlagRow.workspace_id == workspace_id,
+            FlagRow.created_at >= start,
+            FlagRow.created_at < end,
+        )
+
+    async def list_open(self, workspace_id: str) -> Sequence[Flag]:
+        """Every open flag of a workspace, oldest first."""
+        return await self._all(FlagRow.workspace_id == workspace_id, _is_open())
+
+    async def _one(self, *criteria: ColumnElement[bool]) -> Flag | None:
+        """The oldest matching flag, row-locked until commit (callers load a flag to change it;
+        on PostgreSQL this makes two concurrent acknowledgements queue instead of both winning).
+        """
+        query = (
+            select(FlagRow)
+            .where(*criteria)
+            .order_by(FlagRow.created_at, FlagRow.id)
+            .with_for_update(of=FlagRow)
+        )
+        row = (await self._session.scalars(query.limit(1))).first()
+        return read_flag(row) if row is not None else None
+
+    async def _all(self, *criteria: ColumnElement[bool]) -> list[Flag]:
+        """Matching flags, oldest first."""
+        query = select(FlagRow).where(*criteria).order_by(FlagRow.created_at, FlagRow.id)
+        return [read_flag(row) for row in await self._session.scalars(query)]
+
+
+class SqlTimelineRepository:
+    """Timeline events in the `timeline_events` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, event: TimelineEvent) -> None:
+        self._session.add(event_row(event))
+
+    async def list_for(self, flag_id: int) -> Sequence[TimelineEvent]:
+        """A flag's events in the order they happened."""
+        query = (
+            select(TimelineEventRow, FlagRow.platform, FlagRow.workspace_id)
+            .join(FlagRow, FlagRow.id == TimelineEventRow.flag_id)
+            .where(TimelineEventRow.flag_id == flag_id)
+            .order_by(TimelineEventRow.at, TimelineEventRow.id)
+        )
+        result = await self._session.execute(query)
+        return [read_event(row, platform, workspace) for row, platform, workspace in result]
+
+
+class SqlThemeRepository:
+    """Themes in the `themes` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, theme: Theme) -> Theme:
+        """Store a new theme; sets and returns it with `id` set."""
+        row = ThemeRow()
+        write_theme(theme, row)
+        self._session.add(row)
+        await _flush(self._session, f"theme {theme.slug} in workspace {theme.workspace_id}")
+        theme.id = row.id
+        return theme
+
+    async def save(self, theme: Theme) -> None:
+        if theme.id is None:
+            raise ValueError(f"theme {theme.slug} was never added, so it cannot be saved")
+        row = await self._session.get(ThemeRow, theme.id)
+        if row is None:
+            raise LookupError(f"theme id {theme.id} is not stored")
+        write_theme(theme, row)
+        await _flush(self._session, f"theme {theme.slug} in workspace {theme.workspace_id}")
+
+    async def get(self, theme_id: int) -> Theme | None:
+        row = await self._session.get(ThemeRow, theme_id)
+        return read_theme(row) if row is not None else None
+
+    async def get_by_slug(self, workspace_id: str, slug: str) -> Theme | None:
+        query = select(ThemeRow).where(ThemeRow.workspace_id == workspace_id, ThemeRow.slug == slug)
+        row = (await self._session.scalars(query)).one_or_none()
+        return read_theme(row) if row is not None else None
+
+    async def list_all(self, workspace_id: str) -> Sequence[Theme]:
+        """Every theme of a workspace, newest first."""
+        query = (
+            select(ThemeRow)
+            .where(ThemeRow.workspace_id == workspace_id)
+            .order_by(ThemeRow.created_at.desc(), ThemeRow.id.desc())
+        )
+        return [read_theme(row) for row in await self._session.scalars(query)]
+
+
+class SqlIdempotencyRepository:
+    """Processed event keys in the `processed_keys` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(self, key: str, at: datetime) -> bool:
+        """Record `key` as processed; False when it was already claimed (a retry or duplicate)."""
+        statement = (
+            _insert(self._session, ProcessedKeyRow)
+            .values(key=key, claimed_at=at)
+            .on_conflict_do_nothing(index_elements=[ProcessedKeyRow.key])
+            .returning(ProcessedKeyRow.key)
+        )
+        inserted = (await self._session.execute(statement)).scalar_one_or_none()
+        return inserted is not None
+
+    async def purge_before(self, before: datetime) -> int:
+        """Forget keys claimed before `before`; returns how many were removed."""
+        statement = delete(ProcessedKeyRow).where(ProcessedKeyRow.claimed_at < before)
+        result = cast("CursorResult[Any]", await self._session.execute(statement))
+        return result.rowcount
+
+
+class SqlConversationReferenceRepository:
+    """Saved conversation references in the `conversation_references` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def put(self, platform: str, key: str, reference: dict[str, Any], at: datetime) -> None:
+        """Insert or replace the reference stored under (platform, key)."""
+        insert = _insert(self._session, ConversationReferenceRow).values(
+            platform=platform, key=key, reference=reference, updated_at=at
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[ConversationReferenceRow.platform, ConversationReferenceRow.key],
+            set_={"reference": insert.excluded.reference, "updated_at": insert.excluded.updated_at},
+        )
+        await self._session.execute(statement)
+
+    async def get(self, platform: str, key: str) -> dict[str, Any] | None:
+        query = select(ConversationReferenceRow.reference).where(
+            ConversationReferenceRow.platform == platform, ConversationReferenceRow.key == key
+        )
+        reference = (await self._session.scalars(query)).one_or_none()
+        return dict(reference) if reference is not None else None

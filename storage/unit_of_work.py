@@ -1,0 +1,63 @@
+"""One database transaction over every repository."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.ports import (
+    ConversationReferenceRepository,
+    FlagRepository,
+    IdempotencyRepository,
+    ThemeRepository,
+    TimelineRepository,
+)
+from storage.repositories import (
+    SqlConversationReferenceRepository,
+    SqlFlagRepository,
+    SqlIdempotencyRepository,
+    SqlThemeRepository,
+    SqlTimelineRepository,
+)
+
+
+class SqlUnitOfWork:
+    """`bot.ports.UnitOfWork` on one `AsyncSession`; nothing is stored until `commit`."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        # The session connects lazily, on the first statement, so creating one is cheap.
+        self._session = session_factory()
+        # Typed as the ports, so mypy proves each repository implements its protocol.
+        self.flags: FlagRepository = SqlFlagRepository(self._session)
+        self.timeline: TimelineRepository = SqlTimelineRepository(self._session)
+        self.themes: ThemeRepository = SqlThemeRepository(self._session)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(self._session)
+        self.conversations: ConversationReferenceRepository = SqlConversationReferenceRepository(
+            self._session
+        )
+
+    async def commit(self) -> None:
+        await self._session.commit()
+        # Rows kept from this transaction would be served, stale, to the next one.
+        self._session.expunge_all()
+
+    async def rollback(self) -> None:
+        await self._session.rollback()
+
+    async def close(self) -> None:
+        """Roll back whatever was not committed and give the connection back to the pool."""
+        await self._session.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        await self.close()

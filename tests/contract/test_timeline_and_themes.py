@@ -1,0 +1,101 @@
+"""TimelineRepository and ThemeRepository contracts, on every backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.flags.models import EventKind, TimelineEvent
+from bot.messages import MessageRef
+from bot.ports import UnitOfWorkFactory
+from bot.themes.models import ThemeStatus
+from tests.contract.builders import T0, WORKSPACE, channel, make_flag, make_theme, person
+
+
+async def test_timeline_lists_a_flags_events_in_time_order(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        flag = await uow.flags.add(make_flag(1))
+        other = await uow.flags.add(make_flag(2))
+        assert flag.id is not None and other.id is not None
+        events = [
+            TimelineEvent(flag.id, T0, EventKind.FLAGGED, person("U1", "Ana"), "raised"),
+            TimelineEvent(flag.id, T0 + timedelta(minutes=1), EventKind.POSTED),
+            # Same instant as the next one: insertion order breaks the tie.
+            TimelineEvent(flag.id, T0 + timedelta(minutes=5), EventKind.ACKNOWLEDGED, person("U2")),
+            TimelineEvent(flag.id, T0 + timedelta(minutes=5), EventKind.ACK_REPEATED, person("U3")),
+        ]
+        late = TimelineEvent(flag.id, T0 + timedelta(hours=1), EventKind.RESOLVED, detail="done")
+        await uow.timeline.add(late)  # added first, happened last
+        for event in events:
+            await uow.timeline.add(event)
+        await uow.timeline.add(TimelineEvent(other.id, T0, EventKind.FLAGGED))
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.timeline.list_for(flag.id)
+        nothing = await uow.timeline.list_for(987654)
+    assert list(stored) == [*events, late]
+    assert all(event.id is not None for event in stored)
+    assert stored[0].actor == person("U1", "Ana")
+    assert stored[1].actor is None and stored[1].detail == ""
+    assert list(nothing) == []
+
+
+async def test_a_fully_populated_theme_round_trips(uow_factory: UnitOfWorkFactory) -> None:
+    theme = make_theme(
+        "sso-login-loops",
+        status=ThemeStatus.PLANNED,
+        owner_channel=channel("C-IDENTITY"),
+        post=MessageRef(channel("C-IDENTITY"), "1700.5", "1700.1"),
+        status_note="fix planned for 4.3",
+        status_changed_at=T0 + timedelta(days=1),
+    )
+    async with uow_factory() as uow:
+        added = await uow.themes.add(theme)
+        await uow.commit()
+    assert added.id is not None and theme.id == added.id
+
+    async with uow_factory() as uow:
+        assert await uow.themes.get(added.id) == added
+        assert await uow.themes.get_by_slug(WORKSPACE, "sso-login-loops") == added
+        assert await uow.themes.get_by_slug("T-OTHER", "sso-login-loops") is None
+        assert await uow.themes.get(987654) is None
+
+
+async def test_theme_save_stores_changes(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        theme = await uow.themes.add(make_theme("billing", owner_channel=channel("C-BILL")))
+        await uow.commit()
+    assert theme.id is not None
+    async with uow_factory() as uow:
+        loaded = await uow.themes.get(theme.id)
+        assert loaded is not None
+        loaded.status = ThemeStatus.WONT_FIX
+        loaded.owner_channel = None
+        loaded.status_note = "working as designed"
+        await uow.themes.save(loaded)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.themes.get(theme.id) == loaded
+
+
+async def test_a_workspace_slug_is_unique(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.themes.add(make_theme("billing"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError):
+            await uow.themes.add(make_theme("billing"))
+
+
+async def test_list_all_is_newest_first_per_workspace(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        for slug, days in (("b", 2), ("a", 1), ("c", 3)):
+            await uow.themes.add(make_theme(slug, created_at=T0 + timedelta(days=days)))
+        other = make_theme("d")
+        other.workspace_id = "T-OTHER"
+        await uow.themes.add(other)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [t.slug for t in await uow.themes.list_all(WORKSPACE)] == ["c", "b", "a"]
