@@ -11,6 +11,7 @@ from adapters.console.gateway import ConsoleGateway
 from adapters.console.session import ConsoleSession
 from adapters.wiring import open_runtime
 from bot.clock import FakeClock
+from bot.config.models import FrontlineConfig
 from bot.config.settings import Settings
 
 # (narration, console lines) — each step of the story, as people would type it.
@@ -60,7 +61,11 @@ SCRIPT: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 async def run_demo(settings: Settings, *, write: Callable[[str], None] = print) -> None:
-    """Play the script on a fresh temporary database with a fast-forwarded clock."""
+    """Play the script on a fresh temporary database with a fast-forwarded clock.
+
+    The demo uses the default configuration, so a local frontline.yml cannot change the story.
+    """
+    settings = Settings(env=settings.env, config=FrontlineConfig(), config_source="demo defaults")
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     gateway = ConsoleGateway(write)
     with tempfile.TemporaryDirectory(prefix="frontline-demo-") as folder:

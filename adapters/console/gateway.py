@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,8 +31,11 @@ def conversation(channel: str) -> Conversation:
 class ConsoleGateway:
     """Implements the ChatGateway port by printing to the terminal and remembering messages."""
 
-    def __init__(self, write: Callable[[str], None]) -> None:
+    def __init__(self, write: Callable[[str], None], *, session: str | None = None) -> None:
         self._write = write
+        # Message ids are unique across sessions: the database outlives the console, and a
+        # new session's "message 1" must never be mistaken for an old flag's post.
+        self.session = session or secrets.token_hex(3)
         self.messages: dict[int, ConsoleMessage] = {}
         self.direct: list[tuple[str, Message]] = []
         self.ephemerals: list[tuple[str, Message]] = []
@@ -39,11 +43,22 @@ class ConsoleGateway:
     def record(self, conv: Conversation, author: str, message: Message, thread: str | None) -> int:
         """Remember a message (the bot's or a person's) and return its number."""
         number = len(self.messages) + 1
-        ref = MessageRef(conv, str(number), thread)
+        ref = MessageRef(conv, f"{self.session}.{number}", thread)
         self.messages[number] = ConsoleMessage(number, ref, author, message)
-        if thread is not None and int(thread) in self.messages:
-            self.messages[int(thread)].replies.append(number)
+        root = self.find(thread) if thread is not None else None
+        if root is not None:
+            root.replies.append(number)
         return number
+
+    def find(self, message_id: str) -> ConsoleMessage | None:
+        """The message with this id, if it was sent in this session."""
+        session, _, number = message_id.partition(".")
+        stored = self.messages.get(int(number)) if number.isdigit() else None
+        return stored if stored is not None and session == self.session else None
+
+    def number_of(self, message_id: str) -> str:
+        stored = self.find(message_id)
+        return str(stored.number) if stored else "from an earlier session"
 
     def _show(self, heading: str, message: Message) -> None:
         self._write(f"┌ {heading}")
@@ -51,11 +66,10 @@ class ConsoleGateway:
             self._write(f"│ {line}")
         self._write("└")
 
-    @staticmethod
-    def _place(ref: MessageRef) -> str:
+    def _place(self, ref: MessageRef) -> str:
         where = f"#{ref.conversation.channel_id}"
         if ref.thread_id:
-            where += f" · thread of message {ref.thread_id}"
+            where += f" · thread of message {self.number_of(ref.thread_id)}"
         return where
 
     async def post(self, conversation: Conversation, message: Message) -> MessageRef:
@@ -71,9 +85,11 @@ class ConsoleGateway:
         return ref
 
     async def update(self, ref: MessageRef, message: Message) -> None:
-        stored = self.messages[int(ref.message_id)]
-        stored.message = message
-        self._show(f"{self._place(ref)} · message {ref.message_id} updated in place", message)
+        stored = self.find(ref.message_id)
+        if stored is not None:
+            stored.message = message
+        number = self.number_of(ref.message_id)
+        self._show(f"{self._place(ref)} · message {number} updated in place", message)
 
     async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
         self.direct.append((person.user_id, message))

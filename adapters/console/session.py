@@ -235,9 +235,10 @@ class ConsoleSession:
         root = stored.ref.thread_root
         conv = stored.ref.conversation
         number = self.gateway.record(conv, self.user, Message(text), root)
-        self.write(f"(message {number}, in the thread of message {root})")
+        self.write(f"(message {number}, in the thread of message {self.gateway.number_of(root)})")
+        reply_id = self.gateway.messages[number].ref.message_id
         reply = await dispatch.handle_thread_reply(
-            self.core, actor=self.person, where=Where(conv, root, str(number)), text=text
+            self.core, actor=self.person, where=Where(conv, root, reply_id), text=text
         )
         self._show_reply(reply)
 

@@ -11,6 +11,7 @@ import pytest
 
 from adapters.console.gateway import ConsoleGateway
 from adapters.console.render import message_lines
+from adapters.console.repl import run_console
 from adapters.console.session import ConsoleSession
 from adapters.wiring import Runtime, open_runtime
 from bot.clock import FakeClock
@@ -136,3 +137,53 @@ async def test_clock_moves_on(console: Console) -> None:
     assert "⏩ 4h later" in out and "It is Mon 23 Nov 13:00" in out
     out = await console.type("+soon")
     assert "not a duration" in out
+
+
+async def test_a_new_session_never_mistakes_its_messages_for_old_posts(
+    console: Console, tmp_path: Path
+) -> None:
+    await console.type("/flag escalate old problem")
+    # A second console on the same database: its message 1 is not F-1's post.
+    output: list[str] = []
+    gateway = ConsoleGateway(output.append)
+    runtime = await open_runtime(
+        console.runtime.settings,
+        clock=console.session.clock,
+        gateways={"console": gateway},
+        url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
+    )
+    try:
+        session = ConsoleSession(runtime.core, gateway, console.session.clock, output.append)
+        for line in ("say hello", "as maria", "reply 1 ack"):
+            await session.handle_line(line)
+        async with runtime.core.uow() as uow:
+            flag = await uow.flags.get("console", 1)
+        assert flag is not None and flag.acknowledged_by is None
+        # resolving the old flag by id still updates its old post, without crashing
+        await session.handle_line("/flag resolve F-1 done")
+        assert "│ F-1 resolved." in output
+        assert any("message from an earlier session updated in place" in x for x in output)
+    finally:
+        await runtime.close()
+
+
+async def test_interactive_loop_runs_on_the_embedded_default_until_end_of_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    lines = iter(["/flag escalate printer on fire", "as maria", "press 1 1"])
+    output: list[str] = []
+
+    def read(prompt: str) -> str:
+        output.append(prompt)
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    settings = load_settings(config_path=str(tmp_path / "absent.yml"), environ={})
+    await run_console(settings, read=read, write=output.append)
+    text = "\n".join(output)
+    assert "ana in #support> " in output and "maria in #support> " in output
+    assert "You own F-1 now." in text
+    assert (tmp_path / "frontline.db").exists()  # created and migrated on first start
