@@ -276,6 +276,7 @@ class ConsoleSession:
         except ValueError as error:
             raise UserFacingError(str(error)) from None
         self.clock.advance(delta)
-        done = await run_due_work(self.core)
-        now = local_time(self.clock.now(), self.core.config.tz)
-        self.write(f"⏩ {format_duration(delta)} later: {now} ({done} due item(s) run)")
+        self.write(
+            f"⏩ {format_duration(delta)} later: {local_time(self.clock.now(), self.core.config.tz)}"
+        )
+        await run_due_work(self.core)
