@@ -25,10 +25,12 @@ async def build_server_app(settings: Settings, *, clock: Clock | None = None) ->
         label = mount(app, runtime)
         if label is not None:
             platforms.append(label)
-    if not platforms:
+    env = settings.env
+    if not (env.slack_bot_token or env.microsoft_app_id):
         log.warning(
-            "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
-            "(Slack) or MICROSOFT_APP_ID (Teams); `frontline console` needs neither"
+            "no chat platform credentials are set: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+            "(Slack) or MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (Teams); "
+            "`frontline console` needs neither"
         )
     log.info(
         "frontline serving: database %s; platforms: %s",

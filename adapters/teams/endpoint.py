@@ -1,0 +1,75 @@
+"""POST /api/messages: authenticate the activity, run the bot, answer invokes.
+
+The SDK's own aiohttp `CloudAdapter.process` cannot serialize plain-dict invoke answers and
+lets some authentication failures through as 500s, so the request is handled here, around
+`process_activity`: JSON in, 401 for anything unauthenticated, the invoke body out.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+
+from adapters.teams.auth import TeamsAuthentication, Unauthorized
+from adapters.teams.bot import TeamsBot
+
+log = logging.getLogger(__name__)
+
+
+class MessagesEndpoint:
+    """The Bot Framework messaging endpoint Teams posts every activity to."""
+
+    def __init__(
+        self, adapter: CloudAdapter, bot: TeamsBot, authentication: TeamsAuthentication
+    ) -> None:
+        self._adapter = adapter
+        self._bot = bot
+        self._authentication = authentication
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        try:
+            self._authentication.check_header(header)
+        except Unauthorized as error:
+            log.warning("teams: rejected an activity: %s", error.reason)
+            return _problem(401, "unauthorized")
+        if request.content_type != "application/json":
+            return _problem(415, "activities are JSON (Content-Type: application/json)")
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            return _problem(400, "the body is not JSON")
+        activity = _activity(body)
+        if activity is None:
+            return _problem(400, "the body is not a Bot Framework activity")
+        try:
+            authenticated = await self._authentication.authenticate(activity, header)
+        except Unauthorized as error:
+            log.warning("teams: rejected an activity: %s", error.reason)
+            return _problem(401, "unauthorized")
+        invoke = await self._adapter.process_activity(authenticated, activity, self._bot.on_turn)
+        if invoke is None:
+            return web.Response(status=200)
+        if invoke.body is None:
+            return web.Response(status=invoke.status or 200)
+        return web.json_response(invoke.body, status=invoke.status or 200)
+
+
+def _activity(body: Any) -> Activity | None:
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return None
+    try:
+        activity: Activity = Activity().deserialize(body)
+    except Exception:  # msrest raises a variety of errors for odd shapes
+        return None
+    if not activity.type or activity.conversation is None or not activity.service_url:
+        return None
+    return activity
+
+
+def _problem(status: int, detail: str) -> web.Response:
+    return web.json_response({"error": detail}, status=status)
