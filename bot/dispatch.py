@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.actions import ActionId
 from bot.core import Core
 from bot.errors import UsageError, UserFacingError
@@ -26,11 +28,20 @@ from bot.flags.commands import (
     parse_raise,
     parse_severity,
 )
-from bot.flags.models import FlagKind
+from bot.flags.models import FlagKind, parse_flag_number
 from bot.flags.rendering import help_message
 from bot.messages import Conversation, Message, Person, Reply, Where
 from bot.stats import team_stats
 from bot.themes.service import list_themes
+
+
+def clean_person(person: Person) -> Person:
+    """The person with control and invisible characters removed from their name and id."""
+    name = clean_text(person.display_name)[:200]
+    user_id = clean_text(person.user_id)[:200]
+    if name == person.display_name and user_id == person.user_id:
+        return person
+    return replace(person, display_name=name, user_id=user_id)
 
 
 def error_reply(error: UserFacingError) -> Reply:
@@ -40,11 +51,13 @@ def error_reply(error: UserFacingError) -> Reply:
 
 async def handle_command(core: Core, *, actor: Person, where: Where, text: str) -> Reply:
     """Run the text after `/flag`."""
+    actor = clean_person(actor)
     return await run_command(core, actor=actor, where=where, command=parse_command(text))
 
 
 async def run_command(core: Core, *, actor: Person, where: Where, command: Command) -> Reply:
     """Run one parsed `/flag` command."""
+    actor = clean_person(actor)
     match command:
         case OpenForm():
             return Reply(Message("Flag an issue"), open_form=True)
@@ -83,6 +96,7 @@ async def handle_form(
 
     `source_link` points back at the chat message the flag was raised from, if any.
     """
+    actor = clean_person(actor)
     try:
         flag_kind = FlagKind(kind.strip().lower())
     except ValueError:
@@ -103,9 +117,10 @@ async def handle_form(
 
 async def handle_action(core: Core, *, actor: Person, action_id: str, value: str) -> Reply:
     """A button the core put on a message was pressed."""
+    actor = clean_person(actor)
     try:
         action = ActionId(action_id)
-        number = int(value)
+        number = parse_flag_number(value)
     except ValueError:
         raise UsageError(
             "That button is not one Frontline knows; it may be from an old message."
@@ -127,6 +142,7 @@ async def handle_thread_reply(
     core: Core, *, actor: Person, where: Where, text: str
 ) -> Reply | None:
     """Someone replied in a thread; an `ack`-like reply under an escalation acknowledges it."""
+    actor = clean_person(actor)
     return await acknowledge_by_reply(core, actor=actor, where=where, text=text)
 
 
@@ -134,6 +150,7 @@ async def handle_reaction(
     core: Core, *, actor: Person, conversation: Conversation, message_id: str, reaction: str
 ) -> Reply | None:
     """Someone reacted to a message; ✅/👀 on an escalation post acknowledges it."""
+    actor = clean_person(actor)
     return await acknowledge_by_reaction(
         core, actor=actor, conversation=conversation, message_id=message_id, reaction=reaction
     )
@@ -141,12 +158,14 @@ async def handle_reaction(
 
 async def handle_resolve(core: Core, *, actor: Person, number: int, note: str | None) -> Reply:
     """Resolve with a note typed in a dialog (Slack modal, Teams card)."""
+    actor = clean_person(actor)
     cleaned = clean_text(note or "")[:MAX_NOTE_CHARS] or None
     return await flags.resolve(core, actor=actor, number=number, note=cleaned)
 
 
 async def handle_snooze(core: Core, *, actor: Person, number: int, duration: str) -> Reply:
     """Snooze for a duration picked in a dialog (`30m`, `2h`, `1d`)."""
+    actor = clean_person(actor)
     command = parse_command(f"snooze F-{number} {clean_text(duration)[:20]}")
     assert isinstance(command, Snooze)
     return await flags.snooze(core, actor=actor, number=number, duration=command.duration)

@@ -109,7 +109,8 @@ class Database:
     def from_url(cls, url: str, *, echo: bool = False) -> Database:
         """Connect (lazily) to a SQLite or PostgreSQL URL; plain schemes get an async driver."""
         normalized = make_url(normalize_database_url(url))
-        options: dict[str, Any] = {"echo": echo}
+        # hide_parameters: a failed statement's error must not carry customer text into logs.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if normalized.get_backend_name() == "postgresql":
             options["pool_pre_ping"] = True  # the bot idles for hours; connections go stale
         engine = create_async_engine(normalized, **options)

@@ -276,7 +276,6 @@ class ConsoleSession:
         except ValueError as error:
             raise UserFacingError(str(error)) from None
         self.clock.advance(delta)
-        self.write(
-            f"⏩ {format_duration(delta)} later: {local_time(self.clock.now(), self.core.config.tz)}"
-        )
+        now = local_time(self.clock.now(), self.core.config.tz)
+        self.write(f"⏩ {format_duration(delta)} later: {now}")
         await run_due_work(self.core)

@@ -67,7 +67,7 @@ async def acknowledge(core: Core, *, actor: Person, number: int, via: str) -> Re
     """Acknowledge an escalation; the first acknowledger owns it, later ones are recorded."""
     async with core.uow() as uow:
         flag = await uow.flags.get(actor.workspace_id, number)
-        if flag is None:
+        if flag is None or flag.platform != actor.platform:
             raise FlagNotFound(f"F-{number}")
         outcome = await _record_ack(core, uow, flag, actor, via)
     return await _announce_ack(core, outcome, actor)
@@ -93,9 +93,18 @@ async def acknowledge_by_reaction(
 
 
 def is_ack_reply(text: str, words: tuple[str, ...]) -> bool:
-    """True when the reply starts with one of the acknowledgement words (as whole words)."""
-    normalised = " ".join(re.sub(r"<@[^>]+>", " ", text).lower().split())
-    return any(re.match(rf"{re.escape(word)}(?!\w)", normalised) for word in words)
+    """True when the reply is an acknowledgement word, alone or before a comma or colon.
+
+    `on it`, `Ack!`, `<@bot> mine` and `on it, checking the gateway` acknowledge;
+    `mine is broken too` and `not mine` do not.
+    """
+    without_mentions = re.sub(r"<@[^>]+>|<at>[^<]*</at>", " ", text)
+    normalised = " ".join(without_mentions.lower().split())
+    for word in words:
+        pattern = rf"{re.escape(word)}\s*(?:[.!]*\W*$|[,:;]\s*\S)"
+        if re.match(pattern, normalised):
+            return True
+    return False
 
 
 async def _acknowledge_post(

@@ -184,11 +184,15 @@ def parse_command(text: str) -> Command:
 
 
 def parse_raise(kind: FlagKind, text: str) -> RaiseFlag:
-    """Split the words of a new flag into summary, customer refs, severity and theme."""
+    """Split the words of a new flag into summary, customer refs, severity and theme.
+
+    A recurring flag's first `#theme` tag names its theme; it is taken out of the summary when it
+    ends the text, and otherwise stays part of what happened, like every other hashtag.
+    """
     refs: list[CustomerRef] = []
     severity: Severity | None = None
     theme_slug: str | None = None
-    summary_words: list[str] = []
+    words: list[tuple[str, bool]] = []  # (word, is it the theme tag)
     for raw in clean_text(text).split(" "):
         if not raw:
             continue
@@ -204,12 +208,14 @@ def parse_raise(kind: FlagKind, text: str) -> RaiseFlag:
             if ref not in refs:
                 refs.append(ref)
             continue
-        theme = _THEME.match(token)
-        if theme and not _NUMBER.match(token):
+        theme = _THEME.match(token) if kind is FlagKind.RECURRING else None
+        is_theme_tag = theme is not None and theme_slug is None
+        if theme and is_theme_tag:
             theme_slug = theme.group(1).lower()
-            continue
-        summary_words.append(raw)
-    summary = " ".join(summary_words).strip()
+        words.append((raw, is_theme_tag))
+    while words and words[-1][1]:
+        words.pop()
+    summary = " ".join(word for word, _ in words).strip()
     if not summary:
         raise _usage(kind.value, "Say what happened, in a few words.")
     if len(summary) > MAX_SUMMARY_CHARS:

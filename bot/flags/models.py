@@ -79,6 +79,13 @@ def flag_key(number: int) -> str:
     return f"F-{number}"
 
 
+def parse_flag_number(value: str) -> int:
+    """A flag number carried in a button value (`12`); ValueError for anything else."""
+    if not value.isascii() or not value.isdigit() or not 0 < len(value) <= 9:
+        raise ValueError(f"not a flag number: {value[:20]!r}")
+    return int(value)
+
+
 def parse_flag_key(text: str) -> int | None:
     """`F-12`, `f12`, `F12` → 12; anything else → None."""
     match = FLAG_KEY.match(text.strip())

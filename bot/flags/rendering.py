@@ -156,7 +156,7 @@ def help_message() -> Message:
         "recurring": "a problem customers keep hitting; grouped into a theme for the product team",
         "escalate": "a customer needs help now; posted to the escalation channel for a manager",
         "update": "you updated the customer: restarts the update clock",
-        "resolve": "close the flag (yours, or one you own)",
+        "resolve": "close the flag: clocks stop, the post is updated, the reporter is told",
         "snooze": "pause the update reminder for a while",
         "show": "the flag's timeline: who did what when, and where it waited",
         "mine": "your open flags and when their customers are next due an update",

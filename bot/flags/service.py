@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.core import Core
 from bot.durations import format_duration
-from bot.errors import FlagNotFound, InvalidState
+from bot.errors import FlagNotFound, InvalidState, NotAllowed
 from bot.escalations.service import (
     escalation_conversation,
     post_escalation,
@@ -102,9 +102,22 @@ def _clock_sentence(flag: Flag, update_every: timedelta) -> str:
 
 async def _load(uow: UnitOfWork, actor: Person, number: int) -> Flag:
     flag = await uow.flags.get(actor.workspace_id, number)
-    if flag is None:
+    if flag is None or flag.platform != actor.platform:
         raise FlagNotFound(flag_key(number))
     return flag
+
+
+def _require_may_resolve(core: Core, flag: Flag, actor: Person) -> None:
+    """Anyone may resolve, unless configuration narrows it to reporter, owner and managers."""
+    if core.config.acknowledgement.who == "anyone":
+        return
+    allowed = {flag.reporter.user_id, *core.config.managers_for(flag.platform).on_duty}
+    if flag.acknowledged_by is not None:
+        allowed.add(flag.acknowledged_by.user_id)
+    if actor.user_id not in allowed:
+        raise NotAllowed(
+            f"{flag.key} can be resolved by its reporter, its owner or an on-duty manager."
+        )
 
 
 def _require_open(flag: Flag) -> None:
@@ -166,6 +179,8 @@ async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -
     async with core.uow() as uow:
         flag = await _load(uow, actor, number)
         _require_open(flag)
+        _require_may_resolve(core, flag, actor)
+        owner = flag.acknowledged_by
         flag.resolve(actor, now, note)
         assert flag.id is not None
         await uow.flags.save(flag)
@@ -174,13 +189,10 @@ async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -
     suffix = f": {note}" if note else ""
     await refresh_post(core, flag)
     await say_in_thread(core, flag, f"✔️ Resolved by {actor.mention}{suffix}")
-    await tell_person(
-        core,
-        flag,
-        flag.reporter,
-        actor,
-        f"Your flag *{flag.key}* was resolved by {actor.mention}{suffix}",
-    )
+    told = f"*{flag.key}* ({flag.summary}) was resolved by {actor.mention}{suffix}"
+    await tell_person(core, flag, flag.reporter, actor, f"Your flag {told}")
+    if owner is not None and owner.user_id != flag.reporter.user_id:
+        await tell_person(core, flag, owner, actor, f"The escalation you own, {told}")
     return Reply(Message(f"*{flag.key}* resolved."))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from enum import StrEnum
 
 from bot.messages import Conversation, MessageRef
 
-_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset(
     (
         "a an the and or but of for to in on at by with from after before is are was were be "
@@ -29,10 +30,25 @@ class ThemeStatus(StrEnum):
 
 
 def slugify(text: str, *, max_words: int = 6) -> str:
-    """A short slug from free text: `SSO login loops after reset` → `sso-login-loops-reset`."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = [w for w in _SLUG_STRIP.split(folded) if w and w not in _STOPWORDS]
-    return "-".join(words[:max_words])[:60].strip("-") or "theme"
+    """A short slug from free text in any script: `SSO loops after reset` → `sso-loops-reset`.
+
+    Latin words lose their accents (`café` → `cafe`); words of other scripts are kept as they are,
+    so reports written in Japanese or Cyrillic get slugs of their own instead of one shared one.
+    """
+    words = []
+    for word in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+        folded = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+        word = folded if folded.isalnum() and len(folded) >= _latin_letters(word) else word
+        if word not in _STOPWORDS:
+            words.append(word)
+    slug = "-".join(words[:max_words])[:60].strip("-")
+    if slug:
+        return slug
+    return "theme-" + hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _latin_letters(word: str) -> int:
+    return sum(1 for ch in word if ch.isascii() or "LATIN" in unicodedata.name(ch, ""))
 
 
 @dataclass(slots=True)

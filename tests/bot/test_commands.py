@@ -159,3 +159,17 @@ def test_any_arguments_to_a_subcommand_parse_or_explain(name: str, rest: str) ->
     else:
         if isinstance(command, RaiseFlag):
             assert command.summary.strip() == command.summary and command.summary
+
+
+def test_hashtags_stay_in_escalations_and_only_the_trailing_theme_tag_is_taken_out() -> None:
+    escalation = parse_command("escalate checkout broken for the #enterprise plan ZD-4")
+    assert isinstance(escalation, RaiseFlag)
+    assert escalation.summary == "checkout broken for the #enterprise plan"
+    assert escalation.theme_slug is None
+    recurring = parse_command("recurring login fails on #mobile and #web")
+    assert isinstance(recurring, RaiseFlag)
+    assert recurring.summary == "login fails on #mobile and #web"
+    assert recurring.theme_slug == "mobile"
+    tagged = parse_command("recurring SSO loops #sso ZD-1 sev:low")
+    assert isinstance(tagged, RaiseFlag)
+    assert (tagged.summary, tagged.theme_slug) == ("SSO loops", "sso")

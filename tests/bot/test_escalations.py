@@ -9,10 +9,10 @@ import pytest
 from bot import dispatch
 from bot.actions import ActionId
 from bot.config.models import FrontlineConfig
-from bot.errors import FlagNotFound, InvalidState, NotAllowed
+from bot.errors import FlagNotFound, InvalidState, NotAllowed, UsageError
 from bot.flags.models import EventKind, FlagStatus
-from bot.messages import Conversation, Where
-from tests.bot.conftest import WS, World, make_world, person
+from bot.messages import Conversation, Person, Where
+from tests.bot.conftest import WS, World, make_world, person, where
 
 
 async def events(world: World, number: int) -> list[EventKind]:
@@ -255,3 +255,82 @@ async def test_flag_numbers_are_per_workspace(world: World) -> None:
         world.core, actor=other, where=Where(Conversation("slack", "T2", "C1")), text="recurring c"
     )
     assert "*F-1*" in reply.message.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mine is broken too, same error for customer:acme",
+        "Ack — can't take it, @tom?",
+        "on it? who is on it",
+        "ack that we need more info",
+    ],
+)
+async def test_replies_that_merely_start_with_an_ack_word_do_not_acknowledge(
+    world: World, text: str
+) -> None:
+    await world.flag("ana", "escalate payments down")
+    thread = Where(Conversation("slack", WS, "C-esc"), "m1", "m9")
+    reply = await dispatch.handle_thread_reply(
+        world.core, actor=person("bob"), where=thread, text=text
+    )
+    assert reply is None
+    assert (await stored(world, 1)).acknowledged_by is None
+    assert world.chat.of_kind("update") == []
+
+
+async def test_a_flag_is_only_reachable_from_its_own_platform(world: World) -> None:
+    await world.flag("ana", "escalate payments down")
+    intruder = Person("teams", WS, "mallory", "Mallory")
+    with pytest.raises(FlagNotFound):
+        await dispatch.handle_command(
+            world.core,
+            actor=intruder,
+            where=Where(Conversation("teams", WS, "19:x")),
+            text="resolve F-1 pwned",
+        )
+    with pytest.raises(FlagNotFound):
+        await dispatch.handle_action(
+            world.core, actor=intruder, action_id=ActionId.ACKNOWLEDGE, value="1"
+        )
+    assert (await stored(world, 1)).is_open
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "-1", "1e3", "١٢", ""])
+async def test_out_of_range_button_values_are_usage_errors(world: World, value: str) -> None:
+    await world.flag("ana", "escalate payments down")
+    with pytest.raises(UsageError):
+        await world.press("maria", ActionId.ACKNOWLEDGE, value)
+
+
+async def test_control_characters_in_names_are_cleaned_before_storing(world: World) -> None:
+    odd = Person("slack", WS, "ana", "An\x00a\ud800\u200b")
+    await dispatch.handle_command(world.core, actor=odd, where=where(), text="recurring x")
+    async with world.core.uow() as uow:
+        flag = await uow.flags.get(WS, 1)
+    assert flag is not None and flag.reporter.display_name == "Ana"
+
+
+async def test_resolving_can_be_narrowed_to_reporter_owner_and_managers() -> None:
+    world = make_world(
+        FrontlineConfig.model_validate(
+            {
+                "channels": {"slack": {"escalations": "C-esc"}},
+                "acknowledgement": {"who": "managers"},
+                "managers": {"slack": {"on_duty": ["maria"]}},
+            }
+        )
+    )
+    await world.flag("ana", "escalate payments down")
+    with pytest.raises(NotAllowed, match="reporter, its owner or an on-duty manager"):
+        await world.flag("tom", "resolve F-1")
+    await world.flag("ana", "resolve F-1")
+    assert not (await stored(world, 1)).is_open
+
+
+async def test_the_owner_is_told_when_someone_else_resolves(world: World) -> None:
+    await world.flag("ana", "escalate payments down")
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    await world.flag("ana", "resolve F-1 customer confirmed")
+    [dm] = [d for d in world.chat.of_kind("dm") if d.person and d.person.user_id == "maria"]
+    assert "The escalation you own, *F-1* (payments down) was resolved by <@ana>" in dm.message.text

@@ -116,3 +116,14 @@ async def test_unknown_button_is_a_usage_error(world: World) -> None:
         await world.press("ana", "flag_explode", "1")
     with pytest.raises(UsageError):
         await world.press("ana", ActionId.ACKNOWLEDGE, "abc")
+
+
+async def test_reports_in_other_scripts_get_themes_of_their_own(world: World) -> None:
+    first = await world.flag("ana", "recurring 日本語のテキスト")
+    second = await world.flag("ana", "recurring Вход не работает после сброса")
+    third = await world.flag("ana", "recurring !!!")
+    assert "#日本語のテキスト" in first.message.text
+    assert "#вход-не-работает-после-сброса" in second.message.text
+    assert "#theme-" in third.message.text
+    listing = (await world.flag("ana", "themes")).message.text
+    assert listing.count("1 this week") == 3
