@@ -19,16 +19,20 @@ async def deliver(core: Core, flag: Flag, what: str, sending: Awaitable[T]) -> T
     try:
         return await sending
     except DeliveryError as error:
-        log.warning("could not deliver %s for %s: %s", what, flag.key, error.reason)
-        if flag.id is not None:
-            async with core.uow() as uow:
-                detail = f"{what}: {error.reason}"
-                if error.admin_hint:
-                    detail += f" ({error.admin_hint})"
-                await uow.timeline.add(
-                    TimelineEvent(
-                        flag.id, core.clock.now(), EventKind.DELIVERY_FAILED, None, detail
-                    )
-                )
-                await uow.commit()
+        await record_failure(core, flag, what, error)
         return None
+
+
+async def record_failure(core: Core, flag: Flag, what: str, error: DeliveryError) -> None:
+    """Log a message that could not be delivered and put it, with the fix, on the timeline."""
+    log.warning("could not deliver %s for %s: %s", what, flag.key, error.reason)
+    if flag.id is None:
+        return
+    detail = f"{what}: {error.reason}"
+    if error.admin_hint:
+        detail += f" ({error.admin_hint})"
+    async with core.uow() as uow:
+        await uow.timeline.add(
+            TimelineEvent(flag.id, core.clock.now(), EventKind.DELIVERY_FAILED, None, detail)
+        )
+        await uow.commit()

@@ -1,8 +1,10 @@
 """The platform-neutral message model that each adapter renders into its own format.
 
 Text uses a tiny, platform-neutral markup that every adapter knows how to render:
-`*bold*`, `<@USER_ID>` for a mention and `<URL|label>` for a link. Adapters translate
-it (Slack mrkdwn is the same; Teams and the console convert it).
+`*bold*`, `_italic_`, `<@USER_ID>` for a mention, `<URL|label>` for a link and
+`<!date^EPOCH^FORMAT|fallback>` for a time the platform renders live for each reader (Slack's
+date formatting, e.g. `{ago}`; elsewhere the fallback). Adapters translate it (Slack mrkdwn is
+the same; Teams and the console convert it).
 """
 
 from __future__ import annotations

@@ -9,13 +9,14 @@ from bot.messages import Message
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _BARE_LINK = re.compile(r"<(https?://[^|>]+)>")
 _MENTION = re.compile(r"<@([^>]+)>")
+_DATE = re.compile(r"<!date\^[^<>|]*\|([^<>]*)>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _ITALIC = re.compile(r"(?<!\w)_([^_\n]+)_(?!\w)")
 
 
 def plain(text: str) -> str:
     """`<@maria>` → `@maria`, `<url|label>` → `label (url)`, `*bold*` → `bold`."""
-    text = _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text))
+    text = _ITALIC.sub(r"\1", _BOLD.sub(r"\1", _DATE.sub(r"\1", text)))
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _BARE_LINK.sub(lambda m: m.group(1), text)
     return _MENTION.sub(lambda m: f"@{m.group(1)}", text)

@@ -13,7 +13,7 @@ import ipaddress
 import logging
 import re
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,7 +50,7 @@ class BotSettings:
     """The configuration object the SDK's authentication reads (attribute names are its own)."""
 
     APP_ID: str | None
-    APP_PASSWORD: str | None
+    APP_PASSWORD: str | None = field(repr=False)
     APP_TENANTID: str | None
     APP_TYPE: str
     TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None

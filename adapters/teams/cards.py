@@ -27,6 +27,7 @@ UNKNOWN_NAME = "someone"
 
 _MARKUP = re.compile(
     r"<@(?P<user>[^<>|\s]+)>"
+    r"|<!date\^[^<>|]*\|(?P<date>[^<>]*)>"
     r"|<(?P<url>https?://[^<>|\s]+)(?:\|(?P<label>[^<>]*))?>"
     r"|(?<![\w*])\*(?=\S)(?P<bold>[^*\n]+?)(?<=\S)\*(?![\w*])"
 )
@@ -91,6 +92,8 @@ class TeamsText:
             url = match.group("url").replace("(", "%28").replace(")", "%29")
             label = (match.group("label") or url).replace("[", "(").replace("]", ")")
             return f"[{label}]({url})"
+        if match.group("date") is not None:
+            return str(match.group("date"))
         return f"**{match.group('bold')}**"
 
     def _plain_piece(self, match: re.Match[str]) -> str:
@@ -98,6 +101,8 @@ class TeamsText:
             return self._member(match.group("user")).name
         if match.group("url"):
             return match.group("label") or match.group("url")
+        if match.group("date") is not None:
+            return str(match.group("date"))
         return str(match.group("bold"))
 
 

@@ -41,8 +41,8 @@ class MessagesEndpoint:
             return _problem(415, "activities are JSON (Content-Type: application/json)")
         try:
             body: Any = await request.json()
-        except ValueError:
-            return _problem(400, "the body is not JSON")
+        except (ValueError, RecursionError):
+            return _problem(400, "the body is not JSON (or is nested too deeply)")
         activity = _activity(body)
         if activity is None:
             return _problem(400, "the body is not a Bot Framework activity")

@@ -6,27 +6,33 @@ import re
 from dataclasses import dataclass
 
 from bot.core import Core
-from bot.delivery import deliver
+from bot.delivery import deliver, record_failure
 from bot.durations import format_duration
-from bot.errors import FlagNotFound, InvalidState, NotAllowed
+from bot.errors import DeliveryError, FlagNotFound, InvalidState, NotAllowed
 from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent
 from bot.flags.rendering import escalation_post
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.ports import UnitOfWork
 
 
-def escalation_conversation(core: Core, flag: Flag) -> Conversation:
-    """Where a flag's escalation is posted: the configured channel, else where it was raised."""
+def escalation_conversation(core: Core, flag: Flag) -> Conversation | None:
+    """The configured escalation channel of the flag's platform, if there is one."""
     channel = core.config.channels_for(flag.platform).escalations
-    if channel:
-        return Conversation(flag.platform, flag.workspace_id, channel)
-    return flag.origin.conversation
+    return Conversation(flag.platform, flag.workspace_id, channel) if channel else None
 
 
 async def post_escalation(core: Core, flag: Flag) -> MessageRef | None:
     """Post the escalation and remember where, so it can be updated in place later."""
     assert flag.id is not None
     conversation = escalation_conversation(core, flag)
+    if conversation is None:
+        # Posting where it was raised (maybe a DM) would hide it from every manager.
+        missing = DeliveryError(
+            f"no escalation channel is configured for {flag.platform}",
+            admin_hint=f"set channels.{flag.platform}.escalations in frontline.yml",
+        )
+        await record_failure(core, flag, "escalation post", missing)
+        return None
     message = escalation_post(flag, core.clock.now(), core.config)
     ref = await deliver(core, flag, "escalation post", core.chat.post(conversation, message))
     if ref is None:

@@ -36,6 +36,12 @@ def local_time(at: datetime, tz: tzinfo) -> str:
     return at.astimezone(tz).strftime("%a %d %b %H:%M")
 
 
+def live_time(at: datetime, tz: tzinfo) -> str:
+    """A time that stays true after posting: Slack renders "… 6 minutes ago" for each reader."""
+    epoch = int(at.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}} ({{ago}})|{local_time(at, tz)}>"
+
+
 def status_line(flag: Flag) -> str:
     """One line saying where the flag stands and who owns it."""
     if flag.status is FlagStatus.RESOLVED and flag.resolved_at and flag.resolved_by:
@@ -56,7 +62,7 @@ def escalation_post(flag: Flag, now: datetime, config: FrontlineConfig) -> Messa
         Field("Reporter", flag.reporter.mention),
         Field("Customer", customer_refs_text(flag.customer_refs, config.tickets)),
         Field("Severity", SEVERITY_LABEL[flag.severity]),
-        Field("Age", format_duration(flag.age(now))),
+        Field("Raised", live_time(flag.created_at, config.tz)),
         Field("Status", status_line(flag)),
     ]
     if flag.update_due_at and flag.is_open:

@@ -9,7 +9,6 @@ from bot.core import Core
 from bot.durations import format_duration
 from bot.errors import FlagNotFound, InvalidState, NotAllowed
 from bot.escalations.service import (
-    escalation_conversation,
     post_escalation,
     refresh_post,
     say_in_thread,
@@ -84,12 +83,10 @@ async def raise_flag(
         )
     link = await core.chat.permalink(ref)
     where_posted = f"<{link}|the escalation post>" if link else "the escalation channel"
-    same_place = escalation_conversation(core, flag) == where.conversation
-    note = "" if not same_place else " (no escalation channel is configured, so it is here)"
     return Reply(
         Message(
             f"🚩 *{flag.key}* escalated ({SEVERITY_LABEL[flag.severity]}): see "
-            f"{where_posted}{note}. A manager will acknowledge it in the thread.{clock}"
+            f"{where_posted}. A manager will acknowledge it in the thread.{clock}"
         )
     )
 

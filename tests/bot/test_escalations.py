@@ -39,6 +39,10 @@ async def test_escalate_posts_in_the_escalation_channel_and_confirms(world: Worl
     assert fields["Customer"] == "ZD-9912"
     assert "high" in fields["Severity"]
     assert "Waiting for acknowledgement" in fields["Status"]
+    # rendered live by Slack ("… 6 minutes ago"), as a fixed time elsewhere
+    assert fields["Raised"] == (
+        "<!date^1795424400^{date_short_pretty} {time} ({ago})|Mon 23 Nov 09:00>"
+    )
     assert [b.label for b in post.message.buttons] == [
         "Acknowledge",
         "Customer updated",
@@ -238,12 +242,14 @@ async def test_refused_post_keeps_the_flag_and_says_why(world: World) -> None:
     assert "not_in_channel" in details[1] and "invite the bot" in details[1]
 
 
-async def test_without_escalation_channel_posts_where_raised() -> None:
+async def test_without_escalation_channel_the_flag_is_kept_and_the_fix_named() -> None:
     world = make_world(FrontlineConfig.model_validate({}))
     reply = await world.flag("ana", "escalate payments down")
-    [post] = world.chat.of_kind("post")
-    assert post.conversation == Conversation("slack", WS, "C-support")
-    assert "no escalation channel is configured" in reply.message.text
+    assert world.chat.of_kind("post") == []  # never posted where no manager looks
+    assert "is recorded, but posting it to the escalation channel failed" in reply.message.text
+    details = await _details(world, 1)
+    assert "no escalation channel is configured for slack" in details[-1]
+    assert "set channels.slack.escalations in frontline.yml" in details[-1]
 
 
 async def test_flag_numbers_are_per_workspace(world: World) -> None:

@@ -58,6 +58,7 @@ async def test_escalate_ack_twice_in_thread_and_resolve(console: Console) -> Non
     assert "#escalations · message 1 · Frontline" in out
     assert "F-1 · Escalation: checkout fails for all EU cards" in out
     assert "[1] Acknowledge  [2] Customer updated  [3] Snooze 1h  [4] Resolve" in out
+    assert "Raised: Mon 23 Nov 09:00" in out
     assert "only @ana sees this" in out and "F-1 escalated" in out
 
     out = await console.type("+6m", "as maria", "in escalations", "reply 1 on it")

@@ -145,3 +145,9 @@ def test_html_message_bodies_become_text() -> None:
 
     assert typed_text(personal) == "flag recurring SSO loops\nafter reset"
     assert ANA["id"] == personal.from_property.id
+
+
+def test_live_times_show_their_fallback_in_teams() -> None:
+    live = "<!date^1795424400^{date_short_pretty} {time} ({ago})|Mon 23 Nov 09:00>"
+    assert TeamsText({}).markdown(f"Raised {live}") == "Raised Mon 23 Nov 09:00"
+    assert TeamsText({}).plain(live) == "Mon 23 Nov 09:00"
