@@ -12,7 +12,7 @@ import asyncio
 import ipaddress
 import logging
 import re
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,6 +74,14 @@ class TeamsAuthentication:
         self.enabled = enabled
         self._timeout = timeout
 
+    def check_peer(self, remote: str | None, headers: Mapping[str, str]) -> None:
+        """Without authentication, accept only requests made on this machine, not proxied ones."""
+        if self.enabled:
+            return
+        proxied = any(name in headers for name in ("Forwarded", "X-Forwarded-For"))
+        if proxied or not _is_loopback_host(remote or ""):
+            raise Unauthorized("authentication is off, so only local requests are accepted")
+
     def check_header(self, header: str) -> None:
         """Reject at once a request whose Authorization header cannot hold a valid token."""
         if not self.enabled:
@@ -133,7 +141,10 @@ def _run_in_own_loop(validation: Coroutine[Any, Any, AuthenticateRequestResult])
 
 
 def _is_local(service_url: str | None) -> bool:
-    host = urlsplit(service_url or "").hostname or ""
+    return _is_loopback_host(urlsplit(service_url or "").hostname or "")
+
+
+def _is_loopback_host(host: str) -> bool:
     if host == "localhost":
         return True
     try:

@@ -33,6 +33,7 @@ class MessagesEndpoint:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
         try:
+            self._authentication.check_peer(request.remote, request.headers)
             self._authentication.check_header(header)
         except Unauthorized as error:
             log.warning("teams: rejected an activity: %s", error.reason)

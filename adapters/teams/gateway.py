@@ -140,6 +140,7 @@ class TeamsGateway:
             conversation.channel_id,
             "an update",
             lambda c: c.conversations.update_activity(target, ref.message_id, activity),
+            idempotent=True,
         )
 
     async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
@@ -216,6 +217,7 @@ class TeamsGateway:
             what="a reply",
             pacer=self._pacer,
             policy=self._retry,
+            idempotent=replace is not None,
         )
 
     async def _place(self, conversation: Conversation) -> ConversationReference:
@@ -261,6 +263,7 @@ class TeamsGateway:
             f"personal:{person.user_id}",
             "a personal chat",
             lambda c: c.conversations.create_conversation(parameters),
+            idempotent=True,  # Teams answers with the one existing 1:1 chat
         )
         chat = ConversationReference(
             channel_id=seen.channel_id,
@@ -280,6 +283,8 @@ class TeamsGateway:
         pace_key: str,
         what: str,
         operation: Callable[[Any], Awaitable[T]],
+        *,
+        idempotent: bool = False,
     ) -> T:
         """Run one Bot Connector operation in a proactive turn on `reference`."""
         outcome: list[T] = []
@@ -294,6 +299,7 @@ class TeamsGateway:
                     what=what,
                     pacer=self._pacer,
                     policy=self._retry,
+                    idempotent=idempotent,
                 )
             )
 

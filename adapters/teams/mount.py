@@ -23,8 +23,16 @@ LABEL_AUTH_OFF = "teams (AUTH OFF — local development only)"
 
 
 def mount_teams(app: web.Application, runtime: Runtime) -> str | None:
-    """Mount the Bot Framework endpoint; returns the platform label for the start-up log."""
-    return attach_teams(app, runtime, build_authentication(runtime.settings.env))
+    """Mount the Bot Framework endpoint; returns the platform label for the start-up log.
+
+    Without MICROSOFT_APP_ID, Teams runs unauthenticated for local development only, and
+    not at all when Slack is configured: a Slack deployment must not expose an open endpoint.
+    """
+    env = runtime.settings.env
+    if not env.microsoft_app_id and env.slack_configured:
+        log.info("teams: not active (MICROSOFT_APP_ID is not set)")
+        return None
+    return attach_teams(app, runtime, build_authentication(env))
 
 
 def attach_teams(

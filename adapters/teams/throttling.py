@@ -23,6 +23,9 @@ from bot.errors import DeliveryError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRYABLE_STATUSES = frozenset({412, 429, 502, 504})
+# 429 and 412 mean Teams refused before doing anything; after a 502/504 or a lost connection a
+# new message may already exist, so only idempotent calls (updates) are retried on those.
+REFUSED_BEFORE_PROCESSING = frozenset({412, 429})
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -160,20 +163,26 @@ async def send_with_retries(
     what: str,
     pacer: ConversationPacer,
     policy: RetryPolicy,
+    idempotent: bool = False,
     sleep: Sleep = asyncio.sleep,
 ) -> T:
-    """Pace, send and retry the retryable refusals; anything else becomes a DeliveryError."""
+    """Pace, send and retry the retryable refusals; anything else becomes a DeliveryError.
+
+    A call that creates something (a post, a reply, a DM) is retried only when Teams refused
+    it outright, so a retry can never post a message twice.
+    """
+    retried = RETRYABLE_STATUSES if idempotent else REFUSED_BEFORE_PROCESSING
     for attempt in range(policy.attempts):
         await pacer.wait_turn(conversation_id)
         try:
             return await send()
         except HttpOperationError as error:
             status = _status(error)
-            if status not in RETRYABLE_STATUSES or attempt + 1 >= policy.attempts:
+            if status not in retried or attempt + 1 >= policy.attempts:
                 raise refusal(error, what) from None
             delay = policy.delay(attempt, retry_after_seconds(error.response.headers))
         except ClientRequestError as error:
-            if attempt + 1 >= policy.attempts:
+            if not idempotent or attempt + 1 >= policy.attempts:
                 raise refusal(error, what) from None
             status, delay = 0, policy.delay(attempt, None)
         if delay is None:

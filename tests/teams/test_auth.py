@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.http.app import create_app
 from adapters.teams.auth import build_authentication
-from adapters.teams.mount import LABEL_AUTH_OFF, LABEL_AUTH_ON, attach_teams
+from adapters.teams.mount import LABEL_AUTH_OFF, LABEL_AUTH_ON, attach_teams, mount_teams
 from adapters.wiring import open_runtime
 from bot.clock import FakeClock
 from bot.config.settings import load_settings
@@ -105,6 +105,38 @@ async def test_with_authentication_off_only_local_service_urls_are_served(teams:
 
     assert response.status == 401
     assert teams.connector.calls == []
+
+
+async def test_with_authentication_off_proxied_requests_are_refused(teams: Teams) -> None:
+    for header in ("X-Forwarded-For", "Forwarded"):
+        status, _ = await teams.send(
+            personal_message("flag recurring from afar"), headers={header: "203.0.113.9"}
+        )
+        assert status == 401, header
+    async with teams.runtime.core.uow() as uow:
+        assert await uow.flags.list_open(TENANT) == []
+
+
+async def test_a_slack_deployment_without_an_app_id_has_no_teams_endpoint(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        config_path=str(tmp_path / "absent.yml"),
+        environ={
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
+            "SLACK_BOT_TOKEN": "xoxb-test-only",
+            "SLACK_SIGNING_SECRET": "test-only",
+        },
+    )
+    runtime = await open_runtime(settings, clock=FakeClock(START), gateways={})
+    app = create_app(runtime)
+    try:
+        assert mount_teams(app, runtime) is None
+        assert not [
+            r for r in app.router.routes() if r.resource and "messages" in r.resource.canonical
+        ]
+    finally:
+        await runtime.close()
 
 
 @pytest.fixture

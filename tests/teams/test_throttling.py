@@ -100,8 +100,10 @@ async def test_a_custom_window_is_respected() -> None:
     assert time.slept == [pytest.approx(10.0)]
 
 
-@pytest.mark.parametrize("status", [429, 412, 502, 504])
-async def test_retryable_refusals_are_retried_with_backoff(status: int) -> None:
+@pytest.mark.parametrize(
+    ("status", "idempotent"), [(429, False), (412, False), (502, True), (504, True)]
+)
+async def test_retryable_refusals_are_retried_with_backoff(status: int, idempotent: bool) -> None:
     time = FakeTime()
     send = Flaky(status, status)
     pacer = ConversationPacer(monotonic=time.monotonic, sleep=time.sleep)
@@ -112,12 +114,32 @@ async def test_retryable_refusals_are_retried_with_backoff(status: int) -> None:
         what="a post",
         pacer=pacer,
         policy=RetryPolicy(attempts=4, base_delay=0.5, max_delay=10),
+        idempotent=idempotent,
         sleep=time.sleep,
     )
 
     assert result == "sent" and send.attempts == 3
     first, second = time.slept
     assert 0.25 <= first <= 0.5 and 0.5 <= second <= 1.0
+
+
+@pytest.mark.parametrize("status", [502, 504])
+async def test_a_new_message_is_never_resent_after_a_gateway_error(status: int) -> None:
+    time = FakeTime()
+    send = Flaky(status)
+
+    with pytest.raises(DeliveryError) as refused:
+        await send_with_retries(
+            send,
+            conversation_id="c",
+            what="a post",
+            pacer=ConversationPacer(monotonic=time.monotonic, sleep=time.sleep),
+            policy=RetryPolicy(attempts=4),
+            sleep=time.sleep,
+        )
+
+    assert send.attempts == 1  # Teams may have posted it: sending again could post it twice
+    assert refused.value.retryable
 
 
 async def test_retry_after_is_honoured() -> None:
