@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiohttp import web
 
 from adapters.http.app import PLATFORMS_KEY, create_app
+from adapters.http.scheduling import DUE_WORK_EVERY, attach_scheduler
 from adapters.slack.mount import mount_slack
 from adapters.teams.mount import mount_teams
 from adapters.wiring import open_runtime
@@ -16,15 +18,28 @@ from bot.config.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def build_server_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+async def build_server_app(
+    settings: Settings, *, clock: Clock | None = None, due_work_every: timedelta = DUE_WORK_EVERY
+) -> web.Application:
     """The application `serve` runs, with every platform whose credentials are set."""
     runtime = await open_runtime(settings, clock=clock or SystemClock(), gateways={})
     app = create_app(runtime)
+    attach_scheduler(app, runtime, every=due_work_every)
     platforms = app[PLATFORMS_KEY]
     for mount in (mount_slack, mount_teams):
         label = mount(app, runtime)
         if label is not None:
             platforms.append(label)
+    for platform in ("slack", "teams"):
+        active = any(label.startswith(platform) for label in platforms)
+        if active and not settings.config.channels_for(platform).escalations:
+            log.warning(
+                "%s has no escalation channel: escalations will be recorded but not posted; "
+                "set channels.%s.escalations in %s",
+                platform,
+                platform,
+                settings.config_source,
+            )
     env = settings.env
     if not (env.slack_bot_token or env.microsoft_app_id):
         log.warning(

@@ -1,0 +1,47 @@
+"""The scheduler `serve` runs: APScheduler 3 fires due work; what is due lives in the database."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from adapters.wiring import Runtime
+from bot.due import run_due_work
+
+log = logging.getLogger(__name__)
+DUE_WORK_EVERY = timedelta(seconds=30)
+
+
+def attach_scheduler(
+    app: web.Application, runtime: Runtime, *, every: timedelta = DUE_WORK_EVERY
+) -> None:
+    """Run the core's due work every `every` while the server is up."""
+    scheduler = AsyncIOScheduler(timezone=runtime.settings.config.tz)
+
+    async def due_work() -> None:
+        try:
+            await run_due_work(runtime.core)
+        except Exception:
+            # The next run retries; what is due stays in the database until it is done.
+            log.exception("due work failed; it will be retried")
+
+    async def start(_: web.Application) -> None:
+        scheduler.add_job(
+            due_work,
+            "interval",
+            seconds=every.total_seconds(),
+            id="due-work",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+
+    async def stop(_: web.Application) -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    app.on_startup.append(start)
+    app.on_cleanup.insert(0, stop)

@@ -1,0 +1,76 @@
+"""The server `frontline serve` runs: health, metrics, start-up warnings and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.http.app import RUNTIME_KEY
+from adapters.http.serve import build_server_app
+from bot.clock import FakeClock
+from bot.config.settings import load_settings
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    settings = load_settings(
+        config_path=str(tmp_path / "absent.yml"),
+        environ={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"},
+    )
+    app = await build_server_app(
+        settings, clock=FakeClock(NOW), due_work_every=timedelta(seconds=0.05)
+    )
+    client: TestClient[web.Request, web.Application] = TestClient(TestServer(app))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+async def test_healthz_and_metrics(server: TestClient[web.Request, web.Application]) -> None:
+    health = await server.get("/healthz")
+    assert health.status == 200
+    assert (await health.json())["status"] == "ok"
+    metrics = await (await server.get("/metrics")).text()
+    assert 'frontline_http_requests_total{route="/healthz",status="200"} 1.0' in metrics
+
+
+async def test_due_work_runs_on_schedule(server: TestClient[web.Request, web.Application]) -> None:
+    core = server.app[RUNTIME_KEY].core
+    async with core.uow() as uow:
+        assert await uow.idempotency.claim("old", NOW - timedelta(days=2))
+        assert await uow.idempotency.claim("fresh", NOW - timedelta(minutes=5))
+        await uow.commit()
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        async with core.uow() as uow:
+            if await uow.idempotency.claim("old", NOW):
+                break
+    else:
+        pytest.fail("the scheduler never purged the old key")
+    async with core.uow() as uow:
+        assert not await uow.idempotency.claim("fresh", NOW)  # still remembered
+
+
+async def test_a_platform_without_escalation_channel_is_named_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(
+        config_path=str(tmp_path / "absent.yml"),
+        environ={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"},
+    )
+    with caplog.at_level(logging.WARNING):
+        app = await build_server_app(settings, clock=FakeClock(NOW))
+    await app[RUNTIME_KEY].close()
+    text = caplog.text
+    assert "teams has no escalation channel" in text
+    assert "set channels.teams.escalations" in text
+    assert "no chat platform credentials are set" in text
