@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.errors import FrontlineError
@@ -38,6 +40,10 @@ class DatabaseNotMigrated(FrontlineError):
         )
         self.current = current
         self.needed = needed
+
+
+class DatabaseUnusable(FrontlineError):
+    """DATABASE_URL cannot be used: a malformed URL, an unknown driver or no answer."""
 
 
 def default_database_url(cwd: Path | str) -> str:
@@ -108,7 +114,18 @@ class Database:
     @classmethod
     def from_url(cls, url: str, *, echo: bool = False) -> Database:
         """Connect (lazily) to a SQLite or PostgreSQL URL; plain schemes get an async driver."""
-        normalized = make_url(normalize_database_url(url))
+        try:
+            normalized = make_url(normalize_database_url(url))
+        except (ValueError, ArgumentError):
+            raise DatabaseUnusable(
+                "DATABASE_URL is not a database URL; write postgresql://user@host/db "
+                "or sqlite:///path/to/frontline.db"
+            ) from None
+        if normalized.get_backend_name() not in ("sqlite", "postgresql"):
+            raise DatabaseUnusable(
+                f"DATABASE_URL names {normalized.get_backend_name()!r}; Frontline runs on "
+                "SQLite (sqlite:///…) or PostgreSQL (postgresql://…)"
+            )
         # hide_parameters: a failed statement's error must not carry customer text into logs.
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if normalized.get_backend_name() == "postgresql":
@@ -144,7 +161,7 @@ class Database:
     async def upgrade(self, revision: str = "head") -> None:
         """Run the Alembic migrations up to `revision`, in one transaction."""
         logger.info("Migrating %s to %s", self.description, revision)
-        async with self._engine.begin() as connection:
+        async with self._reachable(), self._engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # Two bot processes starting at once must not both create the tables.
                 await connection.execute(
@@ -154,11 +171,23 @@ class Database:
 
     async def ensure_current(self) -> None:
         """Raise `DatabaseNotMigrated` unless the schema is at the newest migration."""
-        async with self._engine.connect() as connection:
+        async with self._reachable(), self._engine.connect() as connection:
             current = await connection.run_sync(_current_revision)
         needed = ScriptDirectory.from_config(alembic_config()).get_current_head()
         if current != needed:
             raise DatabaseNotMigrated(self.description, current, needed)
+
+    @contextlib.asynccontextmanager
+    async def _reachable(self) -> AsyncIterator[None]:
+        """Turn "cannot connect" into a DatabaseUnusable that says which database and why."""
+        try:
+            yield
+        except (OSError, DBAPIError) as error:
+            reason = getattr(error, "orig", None) or error
+            raise DatabaseUnusable(
+                f"cannot use the database {self.description}: {type(reason).__name__}: "
+                f"{str(reason).splitlines()[0][:200] if str(reason) else 'no answer'}"
+            ) from None
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query within a few seconds (health checks)."""

@@ -84,3 +84,20 @@ def test_db_upgrade_creates_the_embedded_default(tmp_path: Path) -> None:
         )
     }
     assert {"flags", "timeline_events", "themes", "alembic_version"} <= tables
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("nonsense", "DATABASE_URL is not a database URL"),
+        ("mysql://x@127.0.0.1/db", "Frontline runs on SQLite"),
+        ("sqlite:////nonexistent/dir/x.db", "cannot use the database SQLite file"),
+    ],
+)
+def test_an_unusable_database_is_a_clear_message(
+    url: str, says: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["db", "upgrade"]) == 1
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
