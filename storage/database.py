@@ -121,6 +121,12 @@ class Database:
                 "DATABASE_URL is not a database URL; write postgresql://user@host/db "
                 "or sqlite:///path/to/frontline.db"
             ) from None
+        folder = Path(normalized.database).parent if normalized.database else None
+        if normalized.get_backend_name() == "sqlite" and folder and not folder.is_dir():
+            raise DatabaseUnusable(
+                f"cannot use the database SQLite file {normalized.database}: "
+                f"the folder {folder} does not exist"
+            )
         if normalized.get_backend_name() not in ("sqlite", "postgresql"):
             raise DatabaseUnusable(
                 f"DATABASE_URL names {normalized.get_backend_name()!r}; Frontline runs on "
