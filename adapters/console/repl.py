@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from adapters.console.gateway import ConsoleGateway
 from adapters.console.session import ConsoleSession
@@ -12,6 +13,9 @@ from adapters.wiring import open_runtime
 from bot.clock import FakeClock
 from bot.config.settings import Settings
 
+# The console's clock is fake and `+2d` runs two days of due work at once, so it keeps its own
+# embedded database instead of DATABASE_URL: it can never touch what a server is doing.
+CONSOLE_DATABASE = "frontline-console.db"
 BANNER = """\
 Frontline console — the whole loop, locally, no credentials.
 You are @ana in #support. Try:  /flag escalate checkout fails for EU cards ZD-9912 sev:high
@@ -28,7 +32,8 @@ async def run_console(
     """Read lines until `quit` or end of input, acting as people in channels."""
     clock = FakeClock(datetime.now(UTC).replace(second=0, microsecond=0))
     gateway = ConsoleGateway(write)
-    runtime = await open_runtime(settings, clock=clock, gateways={"console": gateway})
+    url = f"sqlite+aiosqlite:///{Path.cwd() / CONSOLE_DATABASE}"
+    runtime = await open_runtime(settings, clock=clock, gateways={"console": gateway}, url=url)
     session = ConsoleSession(runtime.core, gateway, clock, write)
     write(BANNER)
     write(f"(database: {runtime.database_description})")

@@ -15,6 +15,7 @@ from bot.core import Core
 from bot.due import run_due_work
 from bot.durations import format_duration, parse_duration
 from bot.errors import FrontlineError, UserFacingError
+from bot.flag_form import form_problems
 from bot.flags.rendering import local_time
 from bot.messages import Message, Person, Reply, Where
 
@@ -156,7 +157,20 @@ class ConsoleSession:
         self._form.answers[current[0]] = answer
         if self._form.next_field is not None:
             return
-        answers, self._form = self._form.answers, None
+        answers = self._form.answers
+        problems = form_problems(
+            kind=answers["kind"],
+            summary=answers["summary"],
+            customer_refs=answers["customer_refs"],
+            severity=answers["severity"],
+        )
+        if problems:
+            # Like a form that keeps what was typed: ask again only for the wrong fields.
+            for name, problem in problems.items():
+                self.write(f"! {problem}")
+                del answers[name]
+            return
+        self._form = None
         reply = await dispatch.handle_form(
             self.core,
             actor=self.person,

@@ -123,6 +123,17 @@ async def test_every_subcommand_works(console: Console) -> None:
     assert "F-2 resolved." in out
 
 
+async def test_a_bad_form_answer_is_asked_again_and_the_others_kept(console: Console) -> None:
+    out = await console.type("/flag", "bug", "export hangs", "ZD-5 banana", "low")
+    assert "! Choose recurring or escalate." in out
+    assert "`banana` is not a customer ref" in out
+    assert console.session.prompt.startswith("Kind")
+    out = await console.type("escalate")
+    assert console.session.prompt.startswith("Customer refs")
+    out = await console.type("ZD-5")
+    assert "F-1 escalated (⚪ low)" in out
+
+
 async def test_form_and_mention(console: Console) -> None:
     out = await console.type("/flag")
     assert "The flag form" in out
@@ -187,4 +198,6 @@ async def test_interactive_loop_runs_on_the_embedded_default_until_end_of_input(
     text = "\n".join(output)
     assert "ana in #support> " in output and "maria in #support> " in output
     assert "You own F-1 now." in text
-    assert (tmp_path / "frontline.db").exists()  # created and migrated on first start
+    # its own embedded database, created and migrated on first start, never DATABASE_URL's
+    assert (tmp_path / "frontline-console.db").exists()
+    assert not (tmp_path / "frontline.db").exists()
