@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config.example import write_example
-from bot.config.settings import Settings, check_config, load_settings
+from bot.config.settings import Settings, check_config, config_path_from, load_settings
 from bot.errors import ConfigError, FrontlineError
 
 log = logging.getLogger(__name__)
@@ -135,9 +136,7 @@ def _check_config(path: str | None) -> int:
 
 
 def load_settings_path() -> str:
-    import os
-
-    return os.environ.get("FRONTLINE_CONFIG") or "frontline.yml"
+    return config_path_from(os.environ)
 
 
 async def _db_upgrade(settings: Settings) -> int:

@@ -79,6 +79,10 @@ class FlagRepository(Protocol):
         """Every flag of a theme, oldest first."""
         ...
 
+    async def count_for_theme_since(self, theme_id: int, since: datetime) -> int:
+        """How many flags the theme got after `since`."""
+        ...
+
     async def list_created_between(
         self, workspace_id: str, start: datetime, end: datetime
     ) -> Sequence[Flag]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, delete, or_, select
+from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -146,6 +146,12 @@ class SqlFlagRepository:
     async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
         """Every flag of a theme, oldest first."""
         return await self._all(FlagRow.theme_id == theme_id)
+
+    async def count_for_theme_since(self, theme_id: int, since: datetime) -> int:
+        query = select(func.count(FlagRow.id)).where(
+            FlagRow.theme_id == theme_id, FlagRow.created_at > since
+        )
+        return int((await self._session.scalar(query)) or 0)
 
     async def list_created_between(
         self, workspace_id: str, start: datetime, end: datetime

@@ -28,6 +28,7 @@ from adapters.teams.people import PeopleDirectory
 from bot import dispatch
 from bot.core import Core
 from bot.errors import UsageError
+from bot.flags.models import parse_flag_number
 
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
@@ -131,7 +132,7 @@ def message_response(text: str) -> dict[str, Any]:
 
 def _flag_number(value: str) -> int:
     try:
-        return int(value)
+        return parse_flag_number(value)
     except ValueError:
         raise UsageError(
             "That button is not one Frontline knows; it may be from an old message."

@@ -39,7 +39,7 @@ def load_settings(
     except ConfigError as exc:
         env_problems = exc.problems
 
-    path = config_path or (env.frontline_config if env else _config_path_from(environ))
+    path = config_path or (env.frontline_config if env else config_path_from(environ))
     config: FrontlineConfig | None = None
     config_problems: list[str] = []
     try:
@@ -61,7 +61,8 @@ def load_settings(
     return Settings(env=env, config=config, config_source=path)
 
 
-def _config_path_from(environ: Mapping[str, str]) -> str:
+def config_path_from(environ: Mapping[str, str]) -> str:
+    """The config file FRONTLINE_CONFIG names, else frontline.yml."""
     for name, value in environ.items():
         if name.upper() == "FRONTLINE_CONFIG" and value.strip():
             return value.strip()

@@ -38,8 +38,7 @@ async def assign_theme(
 async def weekly_count(uow: UnitOfWork, theme: Theme, now: datetime) -> int:
     """How many flags the theme got in the last seven days."""
     assert theme.id is not None
-    flags = await uow.flags.list_for_theme(theme.id)
-    return sum(1 for f in flags if f.created_at > now - WEEK)
+    return await uow.flags.count_for_theme_since(theme.id, now - WEEK)
 
 
 async def list_themes(core: Core, *, workspace_id: str) -> Reply:

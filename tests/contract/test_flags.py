@@ -209,6 +209,27 @@ async def test_list_for_theme_lists_every_flag_of_the_theme(
         assert numbers(await uow.flags.list_for_theme(theme.id)) == [1, 2]
 
 
+async def test_count_for_theme_since_counts_only_later_flags_of_the_theme(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        theme = await uow.themes.add(make_theme("sso"))
+        other = await uow.themes.add(make_theme("billing"))
+        await uow.commit()
+    assert theme.id is not None and other.id is not None
+    await store(
+        uow_factory,
+        make_flag(1, theme_id=theme.id, created_at=T0),
+        make_flag(2, theme_id=theme.id, created_at=T0 + timedelta(minutes=1)),
+        make_flag(3, theme_id=theme.id, created_at=T0 + timedelta(minutes=2)),
+        make_flag(4, theme_id=other.id, created_at=T0 + timedelta(minutes=2)),
+    )
+    async with uow_factory() as uow:
+        assert await uow.flags.count_for_theme_since(theme.id, T0) == 2
+        assert await uow.flags.count_for_theme_since(theme.id, T0 - timedelta(days=1)) == 3
+        assert await uow.flags.count_for_theme_since(other.id, T0 + timedelta(hours=1)) == 0
+
+
 async def test_list_created_between_is_half_open(uow_factory: UnitOfWorkFactory) -> None:
     start, end = T0 + timedelta(minutes=2), T0 + timedelta(minutes=4)
     await store(

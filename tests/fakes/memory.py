@@ -215,6 +215,9 @@ class InMemoryFlagRepository:
     async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
         return self._where(lambda f: f.theme_id == theme_id)
 
+    async def count_for_theme_since(self, theme_id: int, since: datetime) -> int:
+        return len(self._where(lambda f: f.theme_id == theme_id and f.created_at > since))
+
     async def list_created_between(
         self, workspace_id: str, start: datetime, end: datetime
     ) -> Sequence[Flag]:
