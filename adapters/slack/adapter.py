@@ -1,0 +1,138 @@
+"""The Slack adapter assembled: Web API client, Bolt app, gateway and the work after the ack."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.dedupe import Deduplicator
+from adapters.slack.endpoint import SlackEndpoint
+from adapters.slack.gateway import SlackGateway
+from adapters.slack.identity import Authorizer, BotIdentity, check_bot_token
+from adapters.slack.interactions import Interactions
+from adapters.slack.listeners import register
+from adapters.slack.people import People
+from adapters.slack.replies import Responder
+from adapters.slack.socket_mode import SocketModeConnection
+from adapters.slack.tasks import BackgroundWork
+from bot.core import Core
+
+log = logging.getLogger(__name__)
+BOLT_LOG = logging.getLogger("adapters.slack.bolt")
+DEFAULT_API_URL = "https://slack.com/api/"
+WEB_API_TIMEOUT_SECONDS = 15
+RATE_LIMIT_RETRIES = 2  # each waits the Retry-After Slack asks for
+
+
+class _TokenIsUsed(logging.Filter):
+    """Drops Bolt's start-up warning that SLACK_BOT_TOKEN "will be unused".
+
+    Bolt reads the variable itself and warns because we hand it a client of our own; the
+    token is used, by that client, so the warning would only mislead the admin.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+@dataclass(frozen=True)
+class SlackCredentials:
+    """What Slack needs from the environment; the secrets stay out of `repr`."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str | None = field(repr=False)
+    app_token: str | None = field(repr=False)
+    api_url: str | None
+
+
+class SlackAdapter:
+    """Everything Slack needs while the server runs; `lifecycle` opens and closes it."""
+
+    def __init__(self, core: Core, credentials: SlackCredentials) -> None:
+        self.credentials = credentials
+        api_url = credentials.api_url or DEFAULT_API_URL
+        self.client = AsyncWebClient(
+            token=credentials.bot_token,
+            base_url=api_url,
+            timeout=WEB_API_TIMEOUT_SECONDS,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ],
+        )
+        self.authorizer = Authorizer(credentials.bot_token)
+        # Bolt's own client carries no token: `authorize` hands it one per request, and our
+        # Web API calls go through `self.client` anyway.
+        self._bolt_client = AsyncWebClient(base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
+        if not any(isinstance(f, _TokenIsUsed) for f in BOLT_LOG.filters):
+            BOLT_LOG.addFilter(_TokenIsUsed())
+        # Listeners only parse, ack and hand over to `self.work`, so Bolt can run them inline
+        # and answer at once (otherwise it polls for the ack every 10 ms).
+        self.bolt = AsyncApp(
+            name="frontline",
+            logger=BOLT_LOG,
+            process_before_response=True,
+            client=self._bolt_client,
+            authorize=self.authorizer.function(),
+            signing_secret=credentials.signing_secret or "",
+            request_verification_enabled=not self.socket_mode,
+        )
+        self.gateway = SlackGateway(self.client)
+        self.work = BackgroundWork()
+        self.responder = Responder(self.gateway)
+        self.interactions = Interactions(
+            core=core,
+            client=self.client,
+            gateway=self.gateway,
+            people=People(self.client),
+            dedupe=Deduplicator(core),
+            responder=self.responder,
+        )
+        register(self.bolt, self.interactions, self.work)
+        self.socket: SocketModeConnection | None = None
+        self.identity: BotIdentity | None = None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.credentials.app_token is not None
+
+    def endpoint(self) -> SlackEndpoint:
+        """The HTTP endpoint (HTTP mode only: it needs the signing secret)."""
+        assert self.credentials.signing_secret is not None
+        return SlackEndpoint(self.bolt, self.credentials.signing_secret)
+
+    async def lifecycle(self, _: object) -> AsyncIterator[None]:
+        """aiohttp cleanup context: check the token and connect at start; drain at shutdown."""
+        session = aiohttp.ClientSession()
+        # One connection pool for every Web API call instead of one per call.
+        self.client.session = session
+        self._bolt_client.session = session
+        self.responder.session = session
+        try:
+            self.identity = await check_bot_token(self.client)
+            self.authorizer.identity = self.identity
+            self.interactions.bot_user_id = self.identity.bot_user_id
+            if self.credentials.app_token is not None:
+                self.socket = SocketModeConnection(
+                    self.bolt, self.credentials.app_token, self.client
+                )
+                await self.socket.start()
+        except BaseException:
+            await session.close()
+            raise
+        try:
+            yield
+        finally:
+            if self.socket is not None:
+                await self.socket.stop()
+            await self.work.drain()
+            await session.close()

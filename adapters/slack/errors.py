@@ -1,0 +1,89 @@
+"""Slack Web API failures turned into what the core and the admin can act on, by error kind."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import DeliveryError, FrontlineError
+
+AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+    }
+)
+
+
+class SlackStartupError(FrontlineError):
+    """Slack cannot work with the configured credentials; the message says what to fix."""
+
+
+def error_code(error: SlackApiError) -> str:
+    """Slack's error code (`not_in_channel`, `ratelimited`…) of a failed Web API call."""
+    code = error.response.get("error") if error.response is not None else None
+    if isinstance(code, str) and code:
+        return code
+    status = getattr(error.response, "status_code", None)
+    return "ratelimited" if status == 429 else "unknown_error"
+
+
+def delivery_error(method: str, channel_id: str | None, error: SlackApiError) -> DeliveryError:
+    """The DeliveryError for a refused call, with a hint the admin can act on."""
+    code = error_code(error)
+    where = f"<#{channel_id}>" if channel_id else "Slack"
+    if code == "not_in_channel":
+        return DeliveryError(
+            f"Frontline is not a member of {where}",
+            admin_hint=f"invite the bot to {where}: type `/invite @Frontline` in that channel",
+        )
+    if code == "channel_not_found":
+        return DeliveryError(
+            f"Slack has no channel {channel_id or '?'} that Frontline can see",
+            admin_hint=(
+                "check the channel ids in frontline.yml (they look like C0123ABCD: open the "
+                "channel's details in Slack) and invite the bot if the channel is private"
+            ),
+        )
+    if code == "is_archived":
+        return DeliveryError(
+            f"{where} is archived",
+            admin_hint="unarchive it or configure another channel in frontline.yml",
+        )
+    if code == "ratelimited":
+        retry_after = _retry_after(error)
+        return DeliveryError(
+            f"Slack rate-limited {method}"
+            + (f" (retry after {retry_after}s)" if retry_after else ""),
+            retryable=True,
+        )
+    if code in AUTH_ERRORS:
+        return DeliveryError(
+            f"Slack refused {method}: {code}",
+            admin_hint=(
+                "reinstall the Slack app from manifest.yml and update SLACK_BOT_TOKEN"
+                if code != "missing_scope"
+                else "the app lacks a scope: recreate it from manifest.yml and reinstall it"
+            ),
+        )
+    retryable = code in ("internal_error", "service_unavailable", "fatal_error", "request_timeout")
+    return DeliveryError(f"Slack refused {method}: {code}", retryable=retryable)
+
+
+def unreachable(method: str, error: BaseException) -> DeliveryError:
+    """The DeliveryError for a call that never got an answer from Slack."""
+    return DeliveryError(
+        f"could not reach Slack for {method} ({type(error).__name__})", retryable=True
+    )
+
+
+def _retry_after(error: SlackApiError) -> str | None:
+    headers = getattr(error.response, "headers", None) or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            return str(value[0] if isinstance(value, list) else value)
+    return None

@@ -1,0 +1,213 @@
+"""A fake Slack Web API on a free loopback port: records every call and answers like Slack.
+
+It can be told to refuse (`not_in_channel`, `ratelimited` with 429 and Retry-After…), to be
+slow, and it serves response URLs and a Socket Mode websocket too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
+
+TEAM_ID = "T0FRONTL1"
+BOT_USER_ID = "U0FRONTBOT"
+BOT_ID = "B0FRONTBOT"
+WORKSPACE_URL = "https://frontline-test.slack.com/"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Refusal:
+    error: str
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    """The fake; `url` is the Web API base to put in SLACK_API_URL."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.delay = 0.0
+        self.slow: dict[str, float] = {}  # extra seconds before answering, by method
+        self.refusals: dict[str, list[Refusal]] = {}
+        self.not_member: set[str] = set()  # channels the bot has not joined yet
+        self.unjoinable: set[str] = set()  # e.g. private channels: joining fails
+        self.names: dict[str, str] = {}
+        self.socket_outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.socket_inbox: list[dict[str, Any]] = []
+        self.socket_connections = 0
+        self._ts = 1_700_000_000
+        self._server: TestServer | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._server = TestServer(app, host="127.0.0.1", port=0)
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    @property
+    def base(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.base}/respond/{name}"
+
+    def refuse(
+        self, method: str, error: str, *, times: int = 1, status: int = 200, **headers: str
+    ) -> None:
+        """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
+        refusal = Refusal(error, status, {k.replace("_", "-"): v for k, v in headers.items()})
+        self.refusals.setdefault(method, []).extend([refusal] * times)
+
+    def called(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def methods(self) -> list[str]:
+        return [call.method for call in self.calls]
+
+    async def wait_for(self, check: Callable[[], bool], within: float = 5.0) -> None:
+        deadline = time.monotonic() + within
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; calls so far: {self.methods()}")
+            await asyncio.sleep(0.01)
+
+    def next_ts(self) -> str:
+        self._ts += 1
+        return f"{self._ts}.000100"
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params = await _params(request)
+        self.calls.append(Call(method, params))
+        if self.delay or method in self.slow:
+            await asyncio.sleep(self.delay + self.slow.get(method, 0.0))
+        pending = self.refusals.get(method)
+        if pending:
+            refusal = pending.pop(0)
+            return web.json_response(
+                {"ok": False, "error": refusal.error},
+                status=refusal.status,
+                headers=refusal.headers,
+            )
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": WORKSPACE_URL,
+                "team": "Frontline Test",
+                "user": "frontline",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        if method in ("chat.postMessage", "chat.update") and channel in self.not_member:
+            return {"ok": False, "error": "not_in_channel"}
+        if method == "chat.postMessage":
+            ts = self.next_ts()
+            return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": channel, "ts": params.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self.next_ts()}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", "")).replace(".", "")
+            link = f"{WORKSPACE_URL}archives/{channel}/p{ts}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        if method == "conversations.join":
+            if channel in self.unjoinable:
+                return {"ok": False, "error": "method_not_supported_for_channel_type"}
+            self.not_member.discard(channel)
+            return {"ok": True, "channel": {"id": channel}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{params.get('users')}"}}
+        if method == "users.info":
+            user = str(params.get("user"))
+            name = self.names.get(user, user.lower())
+            profile = {"display_name": name, "real_name": name.title()}
+            return {"ok": True, "user": {"id": user, "name": name, "profile": profile}}
+        if method in ("views.open", "views.publish"):
+            return {"ok": True, "view": {"id": f"V{self.next_ts().replace('.', '')}"}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base.replace("http", "ws") + "/socket"}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(Call("response_url", {"name": request.match_info["name"], **body}))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.socket_connections += 1
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "applink-fake", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": "A0FRONTAPP"},
+            }
+        )
+
+        async def pump() -> None:
+            while True:
+                envelope = await self.socket_outbox.get()
+                await ws.send_json(envelope)
+                if envelope.get("type") == "disconnect":
+                    await ws.close()
+                    return
+
+        pumping = asyncio.get_running_loop().create_task(pump())
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    self.socket_inbox.append(json.loads(message.data))
+        finally:
+            pumping.cancel()
+        return ws
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        raw = await request.read()
+        if request.content_type == "application/json":
+            params.update(json.loads(raw))
+        else:
+            params.update(dict(parse_qsl(raw.decode())))
+    for key in ("blocks", "view"):
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params

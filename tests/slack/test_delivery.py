@@ -1,0 +1,121 @@
+"""Slack Web API refusals handled by kind: rate limits, channels the bot is not in, bad tokens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from adapters.http.app import RUNTIME_KEY
+from adapters.http.serve import build_server_app
+from adapters.slack.errors import SlackStartupError
+from bot.clock import FakeClock
+from bot.config.settings import Settings
+from bot.flags.models import EventKind
+from tests.slack.driver import AGENT, ESCALATIONS, SlackDriver, fixture
+from tests.slack.fake_slack import FakeSlack
+
+
+async def timeline_details(slack: SlackDriver, number: int) -> list[str]:
+    flag = await slack.flag(number)
+    async with slack.runtime.core.uow() as uow:
+        events = await uow.timeline.list_for(flag.id or 0)
+    return [e.detail for e in events if e.kind is EventKind.DELIVERY_FAILED]
+
+
+async def test_a_rate_limited_post_waits_retry_after_then_succeeds(slack: SlackDriver) -> None:
+    slack.fake.refuse("chat.postMessage", "ratelimited", status=429, Retry_After="1")
+    started = time.monotonic()
+    await slack.command("escalate checkout fails for all EU cards")
+    await slack.settle()
+    assert time.monotonic() - started >= 1.0  # Slack asked for a second's pause
+    assert len(slack.fake.called("chat.postMessage")) == 2
+    assert (await slack.flag(1)).post is not None
+    assert "*F-1* escalated" in slack.answers(AGENT)[-1]
+
+
+async def test_a_post_rate_limited_past_the_retries_is_on_the_timeline(slack: SlackDriver) -> None:
+    slack.fake.refuse("chat.postMessage", "ratelimited", times=3, status=429, Retry_After="0")
+    await slack.command("escalate checkout fails for all EU cards")
+    await slack.settle()
+    assert (await slack.flag(1)).post is None
+    assert await timeline_details(slack, 1) == [
+        "escalation post: Slack rate-limited chat.postMessage (retry after 0s)"
+    ]
+    assert "posting it to the escalation channel failed" in slack.answers(AGENT)[-1]
+
+
+async def test_not_in_channel_joins_the_channel_and_posts(slack: SlackDriver) -> None:
+    slack.fake.not_member.add(ESCALATIONS)
+    await slack.command("escalate checkout fails for all EU cards")
+    await slack.settle()
+    assert slack.fake.methods()[2:5] == [
+        "chat.postMessage",
+        "conversations.join",
+        "chat.postMessage",
+    ]
+    assert slack.fake.called("conversations.join")[0].params["channel"] == ESCALATIONS
+    assert (await slack.flag(1)).post is not None
+
+
+async def test_a_channel_the_bot_cannot_join_names_the_channel_to_invite_it_to(
+    slack: SlackDriver,
+) -> None:
+    slack.fake.not_member.add(ESCALATIONS)
+    slack.fake.unjoinable.add(ESCALATIONS)  # a private channel
+    await slack.command("escalate checkout fails for all EU cards")
+    await slack.settle()
+    assert await timeline_details(slack, 1) == [
+        f"escalation post: Frontline is not a member of <#{ESCALATIONS}> (invite the bot to "
+        f"<#{ESCALATIONS}>: type `/invite @Frontline` in that channel)"
+    ]
+    await slack.command("show F-1")
+    await slack.settle()
+    assert "/invite @Frontline` in that channel" in slack.answers(AGENT)[-1]
+
+
+async def test_a_missing_channel_points_at_the_configuration(slack: SlackDriver) -> None:
+    slack.fake.refuse("chat.postMessage", "channel_not_found")
+    await slack.command("escalate checkout fails for all EU cards")
+    await slack.settle()
+    [detail] = await timeline_details(slack, 1)
+    assert f"Slack has no channel {ESCALATIONS}" in detail and "frontline.yml" in detail
+
+
+async def test_answers_fall_back_to_a_direct_message(slack: SlackDriver) -> None:
+    # A mention answers with an ephemeral message; where that fails, a DM still arrives.
+    slack.fake.refuse("chat.postEphemeral", "channel_not_found")
+    mention = fixture("event_app_mention", **{"event.text": "<@U0FRONTBOT> flag help"})
+    await slack.event(mention)
+    await slack.settle()
+    dm = slack.fake.called("chat.postMessage")[-1].params
+    assert dm["channel"] == f"D{AGENT}" and "/flag commands" in dm["text"]
+
+
+async def test_an_unknown_user_name_does_not_stop_the_flag(slack: SlackDriver) -> None:
+    slack.fake.refuse("users.info", "user_not_found")
+    await slack.command("recurring SSO login loops ZD-1201")
+    await slack.settle()
+    assert (await slack.flag(1)).reporter.display_name == AGENT.lower()  # Slack's handle
+
+
+async def test_display_names_are_looked_up_once(slack: SlackDriver) -> None:
+    for text in ("help", "mine", "themes"):
+        await slack.command(text)
+        await slack.settle()
+    assert len(slack.fake.called("users.info")) == 1
+
+
+@pytest.mark.parametrize("code", ["invalid_auth", "token_revoked", "account_inactive"])
+async def test_a_rejected_bot_token_stops_the_start_with_what_to_fix(
+    slack_settings: Callable[..., Settings], fake_slack: FakeSlack, clock: FakeClock, code: str
+) -> None:
+    fake_slack.refuse("auth.test", code)
+    app = await build_server_app(slack_settings(), clock=clock)
+    server = TestServer(app)
+    with pytest.raises(SlackStartupError, match=rf"Slack rejected SLACK_BOT_TOKEN \({code}\)"):
+        await server.start_server()
+    await server.close()
+    await app[RUNTIME_KEY].close()

@@ -1,0 +1,157 @@
+"""manifest.yml and the code agree: everything declared is handled, everything handled declared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import yaml
+
+from adapters.slack.endpoint import EVENTS_PATH
+from adapters.slack.listeners import LISTENED
+from adapters.slack.modals import VIEW_CALLBACKS
+from bot.actions import ActionId
+from tests.slack.driver import AGENT, ESCALATIONS, SlackDriver, fixture
+
+MANIFEST = Path(__file__).parents[2] / "manifest.yml"
+# Manifest event names → the Events API `type` Bolt listens for.
+EVENT_TYPES = {"message.channels": "message", "message.groups": "message"}
+# The scope each subscribed event needs.
+EVENT_SCOPES = {
+    "app_home_opened": None,
+    "app_mention": "app_mentions:read",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "reaction_added": "reactions:read",
+}
+# The scope each Web API method the adapter calls needs (None: no scope).
+METHOD_SCOPES = {
+    "auth.test": None,
+    "chat.getPermalink": None,
+    "chat.postEphemeral": "chat:write",
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.join": "channels:join",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "views.open": None,
+    "views.publish": None,
+}
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    loaded = yaml.safe_load(MANIFEST.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_declared_commands_shortcuts_and_events_are_exactly_the_handled_ones(
+    manifest: dict[str, Any],
+) -> None:
+    features, settings = manifest["features"], manifest["settings"]
+    assert [c["command"] for c in features["slash_commands"]] == list(LISTENED.commands)
+    shortcuts = features["shortcuts"]
+    assert [s["callback_id"] for s in shortcuts] == list(LISTENED.message_shortcuts)
+    assert all(s["type"] == "message" for s in shortcuts)
+    events = settings["event_subscriptions"]["bot_events"]
+    assert {EVENT_TYPES.get(e, e) for e in events} == set(LISTENED.events)
+
+
+def test_actions_and_views_handled_are_the_ones_the_app_creates() -> None:
+    assert set(LISTENED.actions) == {action.value for action in ActionId}
+    assert set(LISTENED.view_callbacks) == set(VIEW_CALLBACKS)
+
+
+def test_every_request_url_is_the_one_endpoint_and_features_are_on(
+    manifest: dict[str, Any],
+) -> None:
+    settings, features = manifest["settings"], manifest["features"]
+    urls = [
+        *(c["url"] for c in features["slash_commands"]),
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+    ]
+    assert all(url.startswith("https://") and url.endswith(EVENTS_PATH) for url in urls)
+    assert settings["interactivity"]["is_enabled"] is True
+    assert features["app_home"]["home_tab_enabled"] is True  # app_home_opened is handled
+    assert features["app_home"]["messages_tab_enabled"] is True  # DMs to reporters
+    assert "socket_mode_enabled" in settings
+    assert all(c.get("usage_hint") and c.get("description") for c in features["slash_commands"])
+    assert features["bot_user"]["display_name"] == manifest["display_information"]["name"]
+    assert 175 <= len(manifest["display_information"]["long_description"]) <= 4000
+
+
+async def test_the_bolt_app_handles_every_declared_entry(
+    slack: SlackDriver, manifest: dict[str, Any]
+) -> None:
+    requests: list[tuple[str, bytes, str]] = []
+    for command in manifest["features"]["slash_commands"]:
+        form = fixture("slash_command", command=command["command"], text="help")
+        requests.append((command["command"], urlencode(form).encode(), "form"))
+    for shortcut in manifest["features"]["shortcuts"]:
+        payload = fixture("message_action", callback_id=shortcut["callback_id"])
+        requests.append((shortcut["callback_id"], _interactive(payload), "form"))
+    for action_id in LISTENED.actions:
+        payload = fixture("block_actions_message", **{"actions.0.action_id": action_id})
+        requests.append((action_id, _interactive(payload), "form"))
+    for callback_id in LISTENED.view_callbacks:
+        payload = fixture("view_submission_flag_form", **{"view.callback_id": callback_id})
+        requests.append((callback_id, _interactive(payload), "form"))
+    by_type = {
+        "app_home_opened": "event_app_home_opened",
+        "app_mention": "event_app_mention",
+        "message": "event_message_thread_reply",
+        "reaction_added": "event_reaction_added",
+    }
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        envelope = fixture(by_type[EVENT_TYPES.get(event, event)], event_id=f"Ev-{event}")
+        requests.append((event, json.dumps(envelope).encode(), "json"))
+
+    for name, body, kind in requests:
+        content_type = "application/json" if kind == "json" else "application/x-www-form-urlencoded"
+        response = await slack.post(body, content_type)
+        assert response.status == 200, f"{name} is declared but not handled"
+    await slack.settle()
+
+
+async def test_undeclared_commands_and_events_are_not_handled(slack: SlackDriver) -> None:
+    form = fixture("slash_command", command="/other")
+    response = await slack.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+    assert response.status == 404
+    envelope = fixture("event_app_mention", **{"event.type": "member_joined_channel"})
+    assert (await slack.post(json.dumps(envelope).encode(), "application/json")).status == 404
+    listeners = len(slack.adapter.bolt._async_listeners)
+    handled = LISTENED.commands + LISTENED.message_shortcuts + LISTENED.actions
+    # + one listener for unknown buttons (answered, not ignored) and the view and event ones
+    assert listeners == len(handled) + 1 + len(LISTENED.view_callbacks) + len(LISTENED.events)
+
+
+async def test_scopes_are_exactly_what_the_app_uses(
+    slack: SlackDriver, manifest: dict[str, Any]
+) -> None:
+    """Run every kind of interaction, then hold the scopes to the Web API methods called."""
+    slack.fake.not_member.add(ESCALATIONS)  # makes the gateway join the channel
+    await slack.command("escalate checkout fails for all EU cards")
+    await slack.settle()
+    root = await slack.post_ts(1)
+    await slack.interactive(fixture("message_action"))
+    await slack.event(fixture("event_message_thread_reply", **{"event.thread_ts": root}))
+    await slack.event(fixture("event_app_home_opened"))
+    await slack.event(fixture("event_app_mention", **{"event.text": "<@U0FRONTBOT> flag help"}))
+    await slack.settle()
+    called = set(slack.fake.methods()) - {"response_url"}
+    unknown = called - set(METHOD_SCOPES)
+    assert not unknown, f"add the scopes of {unknown} to METHOD_SCOPES"
+    used = {METHOD_SCOPES[m] for m in called} | {"commands"}  # the command and the shortcut
+    used |= {EVENT_SCOPES[e] for e in manifest["settings"]["event_subscriptions"]["bot_events"]}
+    used.discard(None)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == used
+    assert AGENT in slack.fake.called("conversations.open")[0].params["users"]
+
+
+def _interactive(payload: dict[str, Any]) -> bytes:
+    return urlencode({"payload": json.dumps(payload)}).encode()
