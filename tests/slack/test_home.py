@@ -8,9 +8,9 @@ from tests.slack.driver import AGENT, MANAGER, SlackDriver, fixture
 
 
 async def test_opening_home_shows_my_flags_and_what_waits_for_an_owner(slack: SlackDriver) -> None:
-    await slack.command("escalate checkout fails for all EU cards ZD-9912 sev:high")
-    await slack.command("recurring SSO login loops ZD-1201")
-    await slack.settle()
+    for text in ("escalate checkout fails ZD-9912 sev:high", "recurring SSO loops ZD-1201"):
+        await slack.command(text)
+        await slack.settle()  # one after the other, so they are F-1 and F-2
     assert (await slack.event(fixture("event_app_home_opened"))).status == 200
     await slack.settle()
 
