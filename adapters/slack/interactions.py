@@ -210,6 +210,13 @@ class Interactions:
         if context.from_home:
             await self.publish_home(person)
 
+    async def _event_context(self, event: ChatEvent) -> tuple[Person, Origin, Where]:
+        """Who wrote a channel or thread message, where to answer them, and where it was."""
+        person = await self._people.person(event.actor.team_id, event.actor.user_id)
+        origin = Origin(person, event.channel_id, event.thread_ts)
+        conversation = _conversation(event.actor.team_id, event.channel_id)
+        return person, origin, Where(conversation, event.thread_ts, event.ts)
+
     async def mention(self, event: ChatEvent) -> None:
         """`@Frontline flag …` in a channel or a thread runs the command."""
         text = self._without_bot_mention(event.text)
@@ -219,11 +226,7 @@ class Interactions:
             return  # "@Frontline ack" in a thread is a thread reply; that path handles it
         if not await self._dedupe.first_time(event_key(event.actor.team_id, event.event_id)):
             return
-        person = await self._people.person(event.actor.team_id, event.actor.user_id)
-        origin = Origin(person, event.channel_id, event.thread_ts)
-        where = Where(
-            _conversation(event.actor.team_id, event.channel_id), event.thread_ts, event.ts
-        )
+        person, origin, where = await self._event_context(event)
         await self._answer(
             origin,
             lambda: dispatch.handle_command(self._core, actor=person, where=where, text=text),
@@ -238,11 +241,7 @@ class Interactions:
             return
         if not await self._dedupe.first_time(event_key(event.actor.team_id, event.event_id)):
             return
-        person = await self._people.person(event.actor.team_id, event.actor.user_id)
-        origin = Origin(person, event.channel_id, event.thread_ts)
-        where = Where(
-            _conversation(event.actor.team_id, event.channel_id), event.thread_ts, event.ts
-        )
+        person, origin, where = await self._event_context(event)
         await self._answer(
             origin,
             lambda: dispatch.handle_thread_reply(
