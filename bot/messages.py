@@ -3,8 +3,9 @@
 Text uses a tiny, platform-neutral markup that every adapter knows how to render:
 `*bold*`, `_italic_`, `<@USER_ID>` for a mention, `<URL|label>` for a link and
 `<!date^EPOCH^FORMAT|fallback>` for a time the platform renders live for each reader (Slack's
-date formatting, e.g. `{ago}`; elsewhere the fallback). Adapters translate it (Slack mrkdwn is
-the same; Teams and the console convert it).
+date formatting, e.g. `{ago}`; elsewhere the fallback). `&amp;`, `&lt;` and `&gt;` stand for
+`&`, `<` and `>` (text that came from Slack is escaped that way). Adapters translate it (Slack
+mrkdwn is the same; Teams and the console convert it).
 """
 
 from __future__ import annotations

@@ -15,11 +15,12 @@ _ITALIC = re.compile(r"(?<!\w)_([^_\n]+)_(?!\w)")
 
 
 def plain(text: str) -> str:
-    """`<@maria>` → `@maria`, `<url|label>` → `label (url)`, `*bold*` → `bold`."""
+    """`<@maria>` → `@maria`, `<url|label>` → `label (url)`, `*bold*` → `bold`, `&amp;` → `&`."""
     text = _ITALIC.sub(r"\1", _BOLD.sub(r"\1", _DATE.sub(r"\1", text)))
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _BARE_LINK.sub(lambda m: m.group(1), text)
-    return _MENTION.sub(lambda m: f"@{m.group(1)}", text)
+    text = _MENTION.sub(lambda m: f"@{m.group(1)}", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def message_lines(message: Message) -> list[str]:

@@ -69,11 +69,11 @@ class TeamsText:
     def markdown(self, text: str) -> str:
         """The text as Teams markdown (single line breaks doubled, as Teams needs them)."""
         text = _SLASH_FLAG.sub("flag", text)
-        return _MARKUP.sub(self._markdown_piece, text).replace("\n", "\n\n")
+        return _unescape(_MARKUP.sub(self._markdown_piece, text)).replace("\n", "\n\n")
 
     def plain(self, text: str) -> str:
         """The text without markup, for places that show plain text only."""
-        return _MARKUP.sub(self._plain_piece, _SLASH_FLAG.sub("flag", text))
+        return _unescape(_MARKUP.sub(self._plain_piece, _SLASH_FLAG.sub("flag", text)))
 
     def _member(self, user_id: str) -> Member:
         return self._members.get(user_id) or Member(user_id, user_id, UNKNOWN_NAME)
@@ -104,6 +104,11 @@ class TeamsText:
         if match.group("date") is not None:
             return str(match.group("date"))
         return str(match.group("bold"))
+
+
+def _unescape(text: str) -> str:
+    # The neutral markup escapes &, < and > the way Slack does; Teams shows the characters.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def is_plain(message: Message) -> bool:

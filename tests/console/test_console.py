@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console.gateway import ConsoleGateway
-from adapters.console.render import message_lines
+from adapters.console.render import message_lines, plain
 from adapters.console.repl import run_console
 from adapters.console.session import ConsoleSession
 from adapters.wiring import Runtime, open_runtime
@@ -201,3 +201,9 @@ async def test_interactive_loop_runs_on_the_embedded_default_until_end_of_input(
     # its own embedded database, created and migrated on first start, never DATABASE_URL's
     assert (tmp_path / "frontline-console.db").exists()
     assert not (tmp_path / "frontline.db").exists()
+
+
+def test_console_rendering_of_the_neutral_markup() -> None:
+    assert plain("*F-1* by <@maria> <https://x.example/t/1|ZD-1> a &amp; b &lt;c&gt;") == (
+        "F-1 by @maria ZD-1 (https://x.example/t/1) a & b <c>"
+    )

@@ -151,3 +151,8 @@ def test_live_times_show_their_fallback_in_teams() -> None:
     live = "<!date^1795424400^{date_short_pretty} {time} ({ago})|Mon 23 Nov 09:00>"
     assert TeamsText({}).markdown(f"Raised {live}") == "Raised Mon 23 Nov 09:00"
     assert TeamsText({}).plain(live) == "Mon 23 Nov 09:00"
+
+
+def test_escaped_characters_show_as_themselves() -> None:
+    assert TeamsText({}).markdown("refunds &amp; credits &lt;EU&gt;") == "refunds & credits <EU>"
+    assert TeamsText({}).plain("a &amp; b") == "a & b"
