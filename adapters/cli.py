@@ -79,7 +79,10 @@ def _run(args: argparse.Namespace) -> int:
         return _init(Path(args.path), force=args.force)
     if args.command == "check-config":
         return _check_config(args.path or args.config)
-    settings = load_settings(config_path=args.config)
+    # Packaging the Teams app needs only the app id, not the server's secrets.
+    settings = load_settings(
+        config_path=args.config, check_combinations=args.command != "teams-package"
+    )
     _configure_logging(settings, quiet=args.command in ("console", "demo"))
     if args.command == "console":
         from adapters.console.repl import run_console

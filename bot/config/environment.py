@@ -169,8 +169,14 @@ class Environment(BaseSettings):
                 yield name, value
 
 
-def load_environment(environ: Mapping[str, str] | None = None) -> Environment:
-    """The validated environment; raise ConfigError listing every problem with its variable."""
+def load_environment(
+    environ: Mapping[str, str] | None = None, *, check_combinations: bool = True
+) -> Environment:
+    """The validated environment; raise ConfigError listing every problem with its variable.
+
+    `check_combinations=False` skips the checks that only matter to a running server (such as
+    an app id without its password), for commands like `teams-package` that need less.
+    """
     try:
         env = Environment.from_environ(environ)
     except ValidationError as exc:
@@ -178,7 +184,7 @@ def load_environment(environ: Mapping[str, str] | None = None) -> Environment:
             exc, Environment, path=lambda loc: ".".join(str(part) for part in loc).upper()
         )
         raise ConfigError(ENVIRONMENT_SOURCE, problems) from None
-    problems = env.problems()
+    problems = env.problems() if check_combinations else []
     if problems:
         raise ConfigError(ENVIRONMENT_SOURCE, problems)
     return env

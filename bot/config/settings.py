@@ -25,7 +25,10 @@ class Settings:
 
 
 def load_settings(
-    *, config_path: str | None = None, environ: Mapping[str, str] | None = None
+    *,
+    config_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    check_combinations: bool = True,
 ) -> Settings:
     """Load and validate the environment and frontline.yml; raise ConfigError with every problem.
 
@@ -35,7 +38,7 @@ def load_settings(
     env: Environment | None = None
     env_problems: list[str] = []
     try:
-        env = load_environment(environ)
+        env = load_environment(environ, check_combinations=check_combinations)
     except ConfigError as exc:
         env_problems = exc.problems
 

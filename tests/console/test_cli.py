@@ -101,3 +101,12 @@ def test_an_unusable_database_is_a_clear_message(
     assert main(["db", "upgrade"]) == 1
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
+
+
+def test_teams_package_needs_only_the_app_id(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MICROSOFT_APP_ID", "3b2f5e8a-6c1d-4f7e-9a2b-8d4c6e0f1a23")
+    monkeypatch.delenv("MICROSOFT_APP_PASSWORD", raising=False)
+    assert main(["teams-package", "frontline.zip"]) == 0
+    assert (tmp_path / "frontline.zip").stat().st_size > 0
