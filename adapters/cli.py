@@ -126,7 +126,7 @@ def _init(path: Path, *, force: bool) -> int:
 
 
 def _check_config(path: str | None) -> int:
-    target = path or load_settings_path()
+    target = path or config_path_from(os.environ)
     problems = check_config(Path(target))
     if problems:
         print(f"{target} has {len(problems)} problem(s):")
@@ -136,10 +136,6 @@ def _check_config(path: str | None) -> int:
     exists = Path(target).exists()
     print(f"{target} is valid." if exists else f"{target} not found: the defaults will be used.")
     return 0
-
-
-def load_settings_path() -> str:
-    return config_path_from(os.environ)
 
 
 async def _db_upgrade(settings: Settings) -> int:

@@ -52,12 +52,10 @@ def error_reply(error: UserFacingError) -> Reply:
 async def handle_command(core: Core, *, actor: Person, where: Where, text: str) -> Reply:
     """Run the text after `/flag`."""
     actor = clean_person(actor)
-    return await run_command(core, actor=actor, where=where, command=parse_command(text))
+    return await _run_command(core, actor=actor, where=where, command=parse_command(text))
 
 
-async def run_command(core: Core, *, actor: Person, where: Where, command: Command) -> Reply:
-    """Run one parsed `/flag` command."""
-    actor = clean_person(actor)
+async def _run_command(core: Core, *, actor: Person, where: Where, command: Command) -> Reply:
     match command:
         case OpenForm():
             return Reply(Message("Flag an issue"), open_form=True)

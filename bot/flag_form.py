@@ -6,8 +6,6 @@ from bot.errors import UsageError
 from bot.flags.commands import parse_customer_refs, parse_raise, parse_severity
 from bot.flags.models import FlagKind
 
-FORM_FIELDS = ("kind", "summary", "customer_refs", "severity")
-
 
 def form_problems(*, kind: str, summary: str, customer_refs: str, severity: str) -> dict[str, str]:
     """What is wrong with each field of a flag form, by field name; empty when it is fine.

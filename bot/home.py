@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core import Core
+from bot.flags.models import Flag
 from bot.flags.rendering import flag_buttons, flag_line
 from bot.messages import Message, Person
 
@@ -28,16 +30,15 @@ async def home_view(core: Core, *, viewer: Person) -> HomeView:
         mine = await uow.flags.list_open_for_person(viewer.workspace_id, viewer.user_id)
         waiting = await uow.flags.list_awaiting_ack(viewer.workspace_id)
 
-    mine_cards = tuple(
-        Message(flag_line(f, now, core.config), buttons=flag_buttons(f)) for f in mine[:MAX_LISTED]
-    )
-    waiting_cards = tuple(
-        Message(flag_line(f, now, core.config), buttons=flag_buttons(f))
-        for f in waiting[:MAX_LISTED]
-    )
+    def cards(flags: Sequence[Flag]) -> tuple[Message, ...]:
+        return tuple(
+            Message(flag_line(f, now, core.config), buttons=flag_buttons(f))
+            for f in flags[:MAX_LISTED]
+        )
+
     return HomeView(
-        mine=mine_cards,
-        awaiting_ack=waiting_cards,
+        mine=cards(mine),
+        awaiting_ack=cards(waiting),
         more_mine=max(0, len(mine) - MAX_LISTED),
         more_awaiting=max(0, len(waiting) - MAX_LISTED),
     )

@@ -79,8 +79,10 @@ class FlagRepository(Protocol):
         """Every flag of a theme, oldest first."""
         ...
 
-    async def count_for_theme_since(self, theme_id: int, since: datetime) -> int:
-        """How many flags the theme got after `since`."""
+    async def count_by_theme_since(
+        self, theme_ids: Sequence[int], since: datetime
+    ) -> dict[int, int]:
+        """How many flags each theme got after `since` (0 for a theme with none)."""
         ...
 
     async def list_created_between(

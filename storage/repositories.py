@@ -147,11 +147,21 @@ class SqlFlagRepository:
         """Every flag of a theme, oldest first."""
         return await self._all(FlagRow.theme_id == theme_id)
 
-    async def count_for_theme_since(self, theme_id: int, since: datetime) -> int:
-        query = select(func.count(FlagRow.id)).where(
-            FlagRow.theme_id == theme_id, FlagRow.created_at > since
+    async def count_by_theme_since(
+        self, theme_ids: Sequence[int], since: datetime
+    ) -> dict[int, int]:
+        counts = dict.fromkeys(theme_ids, 0)
+        if not counts:
+            return counts
+        query = (
+            select(FlagRow.theme_id, func.count(FlagRow.id))
+            .where(FlagRow.theme_id.in_(counts), FlagRow.created_at > since)
+            .group_by(FlagRow.theme_id)
         )
-        return int((await self._session.scalar(query)) or 0)
+        for theme_id, count in await self._session.execute(query):
+            if theme_id is not None:
+                counts[theme_id] = int(count)
+        return counts
 
     async def list_created_between(
         self, workspace_id: str, start: datetime, end: datetime

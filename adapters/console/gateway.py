@@ -37,8 +37,6 @@ class ConsoleGateway:
         # new session's "message 1" must never be mistaken for an old flag's post.
         self.session = session or secrets.token_hex(3)
         self.messages: dict[int, ConsoleMessage] = {}
-        self.direct: list[tuple[str, Message]] = []
-        self.ephemerals: list[tuple[str, Message]] = []
 
     def record(self, conv: Conversation, author: str, message: Message, thread: str | None) -> int:
         """Remember a message (the bot's or a person's) and return its number."""
@@ -92,14 +90,12 @@ class ConsoleGateway:
         self._show(f"{self._place(ref)} · message {number} updated in place", message)
 
     async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
-        self.direct.append((person.user_id, message))
         self._show(f"DM to @{person.user_id} from Frontline", message)
         return None
 
     async def ephemeral(
         self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
     ) -> None:
-        self.ephemerals.append((person.user_id, message))
         self._show(f"#{conversation.channel_id} · only @{person.user_id} sees this", message)
 
     async def permalink(self, ref: MessageRef) -> str | None:

@@ -139,9 +139,6 @@ class Flag:
         """Who the update clock reminds: the acknowledger, else the reporter."""
         return self.acknowledged_by or self.reporter
 
-    def age(self, now: datetime) -> timedelta:
-        return now - self.created_at
-
     def start_update_clock(self, now: datetime, update_every: timedelta) -> None:
         """Set when the customer is next due an update (only for open flags with a customer)."""
         if self.is_open and self.has_customer:

@@ -38,7 +38,7 @@ async def assign_theme(
 async def weekly_count(uow: UnitOfWork, theme: Theme, now: datetime) -> int:
     """How many flags the theme got in the last seven days."""
     assert theme.id is not None
-    return await uow.flags.count_for_theme_since(theme.id, now - WEEK)
+    return (await uow.flags.count_by_theme_since([theme.id], now - WEEK))[theme.id]
 
 
 async def list_themes(core: Core, *, workspace_id: str) -> Reply:
@@ -46,7 +46,9 @@ async def list_themes(core: Core, *, workspace_id: str) -> Reply:
     now = core.clock.now()
     async with core.uow() as uow:
         themes = await uow.themes.list_all(workspace_id)
-        counted = [(await weekly_count(uow, t, now), t) for t in themes]
+        ids = [t.id for t in themes if t.id is not None]
+        counts = await uow.flags.count_by_theme_since(ids, now - WEEK)
+    counted = [(counts.get(t.id or 0, 0), t) for t in themes]
     if not counted:
         return Reply(Message("No themes yet. `/flag recurring …` starts one."))
     counted.sort(key=lambda pair: (-pair[0], pair[1].slug))

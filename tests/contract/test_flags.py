@@ -209,7 +209,7 @@ async def test_list_for_theme_lists_every_flag_of_the_theme(
         assert numbers(await uow.flags.list_for_theme(theme.id)) == [1, 2]
 
 
-async def test_count_for_theme_since_counts_only_later_flags_of_the_theme(
+async def test_count_by_theme_since_counts_only_later_flags_of_each_theme(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
@@ -225,9 +225,17 @@ async def test_count_for_theme_since_counts_only_later_flags_of_the_theme(
         make_flag(4, theme_id=other.id, created_at=T0 + timedelta(minutes=2)),
     )
     async with uow_factory() as uow:
-        assert await uow.flags.count_for_theme_since(theme.id, T0) == 2
-        assert await uow.flags.count_for_theme_since(theme.id, T0 - timedelta(days=1)) == 3
-        assert await uow.flags.count_for_theme_since(other.id, T0 + timedelta(hours=1)) == 0
+        assert await uow.flags.count_by_theme_since([theme.id, other.id], T0) == {
+            theme.id: 2,
+            other.id: 1,
+        }
+        assert (await uow.flags.count_by_theme_since([theme.id], T0 - timedelta(days=1))) == {
+            theme.id: 3
+        }
+        assert await uow.flags.count_by_theme_since([other.id], T0 + timedelta(hours=1)) == {
+            other.id: 0
+        }
+        assert await uow.flags.count_by_theme_since([], T0) == {}
 
 
 async def test_list_created_between_is_half_open(uow_factory: UnitOfWorkFactory) -> None:

@@ -215,8 +215,14 @@ class InMemoryFlagRepository:
     async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
         return self._where(lambda f: f.theme_id == theme_id)
 
-    async def count_for_theme_since(self, theme_id: int, since: datetime) -> int:
-        return len(self._where(lambda f: f.theme_id == theme_id and f.created_at > since))
+    async def count_by_theme_since(
+        self, theme_ids: Sequence[int], since: datetime
+    ) -> dict[int, int]:
+        counts = dict.fromkeys(theme_ids, 0)
+        for flag in self._where(lambda f: f.theme_id in counts and f.created_at > since):
+            assert flag.theme_id is not None
+            counts[flag.theme_id] += 1
+        return counts
 
     async def list_created_between(
         self, workspace_id: str, start: datetime, end: datetime
