@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, MessageRef, Person
-from bot.ports import ChatGateway
+from bot.outbox.models import Outgoing
+from bot.ports import ChatGateway, SentLookup
 
 
 class PlatformRouter:
@@ -21,23 +23,37 @@ class PlatformRouter:
     def _for(self, platform: str) -> ChatGateway:
         gateway = self._gateways.get(platform)
         if gateway is None:
+            # Retryable: the platform may be back after a restart with its credentials.
             raise DeliveryError(
                 f"the {platform} platform is not active on this server",
                 admin_hint=f"configure the {platform} credentials and restart",
+                retryable=True,
             )
         return gateway
 
-    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
-        return await self._for(conversation.platform).post(conversation, message)
+    async def post(
+        self, conversation: Conversation, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
+        return await self._for(conversation.platform).post(conversation, message, marker=marker)
 
-    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
-        return await self._for(thread.conversation.platform).reply(thread, message)
+    async def reply(
+        self, thread: MessageRef, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
+        return await self._for(thread.conversation.platform).reply(thread, message, marker=marker)
 
     async def update(self, ref: MessageRef, message: Message) -> None:
         await self._for(ref.conversation.platform).update(ref, message)
 
-    async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
-        return await self._for(person.platform).direct_message(person, message)
+    async def direct_message(
+        self, person: Person, message: Message, *, marker: str | None = None
+    ) -> MessageRef | None:
+        return await self._for(person.platform).direct_message(person, message, marker=marker)
+
+    async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
+        await self._for(person.platform).answer(person, route, message)
+
+    async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
+        return await self._for(outgoing.platform).find_sent(outgoing, marker, since)
 
     async def ephemeral(
         self, conversation: Conversation, person: Person, message: Message, thread_id: str | None

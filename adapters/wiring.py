@@ -11,6 +11,10 @@ from adapters.routing import PlatformRouter
 from bot.clock import Clock
 from bot.config.settings import Settings
 from bot.core import Core
+from bot.inbox.intake import Intake
+from bot.inbox.worker import InboxWorker
+from bot.outbox.pacing import SLACK_WINDOWS, TEAMS_WINDOWS, ConversationPacer
+from bot.outbox.worker import DeliveryWorker, replica_name
 from bot.ports import ChatGateway
 from storage.database import Database, default_database_url
 
@@ -19,12 +23,19 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
-    """Everything a running Frontline holds; close it to release the database."""
+    """Everything a running Frontline holds; close it to release the database.
+
+    `intake` stores incoming requests, `inbox` runs them, `delivery` sends the outbox through
+    `router`; the server runs both workers (`adapters.http.workers`), the console drains them.
+    """
 
     settings: Settings
     database: Database
     router: PlatformRouter
     core: Core
+    intake: Intake
+    inbox: InboxWorker
+    delivery: DeliveryWorker
 
     @property
     def database_description(self) -> str:
@@ -53,5 +64,25 @@ async def open_runtime(
     else:
         await database.ensure_current()
     router = PlatformRouter(gateways)
-    core = Core(uow=database.unit_of_work, chat=router, clock=clock, config=settings.config)
-    return Runtime(settings=settings, database=database, router=router, core=core)
+    core = Core(uow=database.unit_of_work, clock=clock, config=settings.config)
+    owner = replica_name()
+    delivery = DeliveryWorker(
+        core,
+        router,
+        owner=owner,
+        pacers={
+            "slack": ConversationPacer(SLACK_WINDOWS),
+            "teams": ConversationPacer(TEAMS_WINDOWS),
+        },
+    )
+    inbox = InboxWorker(core, owner=owner, after_each=delivery.wake)
+    intake = Intake(core, on_stored=inbox.wake)
+    return Runtime(
+        settings=settings,
+        database=database,
+        router=router,
+        core=core,
+        intake=intake,
+        inbox=inbox,
+        delivery=delivery,
+    )

@@ -1,4 +1,8 @@
-"""What every use case needs: storage, the chat gateway, the clock and the configuration."""
+"""What every use case needs: storage, the clock and the configuration.
+
+Use cases never send: what they have to say goes into the outbox of their unit of work, and
+the delivery worker sends it through the chat gateway (`bot.outbox.worker`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config.models import FrontlineConfig
-from bot.ports import ChatGateway, UnitOfWorkFactory
+from bot.ports import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +18,5 @@ class Core:
     """The core's dependencies, built once by the composition root and passed to use cases."""
 
     uow: UnitOfWorkFactory
-    chat: ChatGateway
     clock: Clock
     config: FrontlineConfig

@@ -30,7 +30,7 @@ from bot.flags.commands import (
 )
 from bot.flags.models import FlagKind, parse_flag_number
 from bot.flags.rendering import help_message
-from bot.messages import Conversation, Message, Person, Reply, Where
+from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.stats import team_stats
 from bot.themes.service import list_themes
 
@@ -113,8 +113,15 @@ async def handle_form(
     )
 
 
-async def handle_action(core: Core, *, actor: Person, action_id: str, value: str) -> Reply:
-    """A button the core put on a message was pressed."""
+async def handle_action(
+    core: Core,
+    *,
+    actor: Person,
+    action_id: str,
+    value: str,
+    pressed_on: MessageRef | None = None,
+) -> Reply:
+    """A button the core put on a message was pressed (on `pressed_on`, when known)."""
     actor = clean_person(actor)
     try:
         action = ActionId(action_id)
@@ -125,7 +132,9 @@ async def handle_action(core: Core, *, actor: Person, action_id: str, value: str
         ) from None
     match action:
         case ActionId.ACKNOWLEDGE:
-            return await acknowledge(core, actor=actor, number=number, via="button")
+            return await acknowledge(
+                core, actor=actor, number=number, via="button", pressed_on=pressed_on
+            )
         case ActionId.CUSTOMER_UPDATED:
             return await flags.record_customer_update(core, actor=actor, number=number, note=None)
         case ActionId.SNOOZE:

@@ -48,10 +48,25 @@ class ConfigError(FrontlineError):
 
 
 class DeliveryError(FrontlineError):
-    """A chat platform refused or failed to deliver a message."""
+    """A chat platform refused or failed to deliver a message.
 
-    def __init__(self, reason: str, *, retryable: bool = False, admin_hint: str | None = None):
+    `retryable`: trying again later may work (5xx, timeouts, rate limits); `retry_after`: the
+    platform asked for that many seconds' pause (a rate limit); `uncertain`: the platform may
+    have created the message before failing (a timeout, a 502), so look before sending again.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool = False,
+        admin_hint: str | None = None,
+        retry_after: float | None = None,
+        uncertain: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
-        self.retryable = retryable
+        self.retryable = retryable or retry_after is not None
         self.admin_hint = admin_hint
+        self.retry_after = retry_after
+        self.uncertain = uncertain

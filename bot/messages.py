@@ -100,3 +100,6 @@ class Reply:
 
     message: Message
     open_form: bool = field(default=False)
+    # Set when the answer speaks of the flag's escalation post: it is delivered after the post,
+    # and the text's `bot.outbox.models.POST_LINK` becomes a link to it.
+    after_post_of: int | None = None

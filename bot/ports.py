@@ -6,24 +6,36 @@ Implementations live elsewhere: chat gateways in `adapters/`, repositories in `s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from bot.flags.models import Flag, TimelineEvent
+from bot.inbox.models import InboxItem, Received
 from bot.messages import Conversation, Message, MessageRef, Person
+from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, StuckDelivery
 from bot.themes.models import Theme
 
 
 class ChatGateway(Protocol):
-    """Every outgoing message leaves through here, whatever the platform."""
+    """Every outgoing message leaves through here, whatever the platform.
 
-    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+    Only the outbox's delivery worker calls it. A failure raises `DeliveryError`, saying
+    whether it is worth retrying, after how long, and whether the message may exist anyway.
+    `marker` (the outbox id) is attached where the platform allows, for `find_sent`.
+    """
+
+    async def post(
+        self, conversation: Conversation, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         """Post a new top-level message in a channel or chat."""
         ...
 
-    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+    async def reply(
+        self, thread: MessageRef, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         """Reply in the thread (Slack) or reply chain (Teams) of `thread`."""
         ...
 
@@ -31,8 +43,18 @@ class ChatGateway(Protocol):
         """Replace a message the bot posted earlier, in place."""
         ...
 
-    async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
+    async def direct_message(
+        self, person: Person, message: Message, *, marker: str | None = None
+    ) -> MessageRef | None:
         """Send a private message to one person."""
+        ...
+
+    async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
+        """Answer the person who acted, where `route` (made by this platform's adapter) says."""
+        ...
+
+    async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
+        """Look for a message sent with `marker` since `since`, after an uncertain failure."""
         ...
 
     async def ephemeral(
@@ -44,6 +66,14 @@ class ChatGateway(Protocol):
     async def permalink(self, ref: MessageRef) -> str | None:
         """A link people can click to open `ref`, when the platform has one."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SentLookup:
+    """What a platform knows of a message whose sending ended uncertainly."""
+
+    known: bool  # False: the platform cannot tell (no history to search)
+    ref: MessageRef | None = None  # the message, when it was found
 
 
 class FlagRepository(Protocol):
@@ -138,6 +168,105 @@ class ConversationReferenceRepository(Protocol):
     async def get(self, platform: str, key: str) -> dict[str, Any] | None: ...
 
 
+class InboxRepository(Protocol):
+    """Incoming requests stored before they are acknowledged, and claimed by workers."""
+
+    async def accept(self, requests: Sequence[Received], at: datetime) -> list[bool]:
+        """Store each request; False for one whose key is already stored (a redelivery)."""
+        ...
+
+    async def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[InboxItem]:
+        """Lease up to `limit` pending requests, oldest first, skipping ones leased elsewhere."""
+        ...
+
+    async def finish(self, item_id: int, at: datetime) -> None:
+        """Mark a request done (in the same transaction as the work it caused)."""
+        ...
+
+    async def failed_attempt(self, item_id: int, error: str, give_up: bool) -> None:
+        """Record a failed run: released for another try, or given up for good."""
+        ...
+
+    async def release(self, owner: str | None) -> int:
+        """Give back every lease `owner` holds (None: anyone's); returns how many."""
+        ...
+
+    async def depth(self) -> int:
+        """How many requests wait to be run."""
+        ...
+
+    async def purge_finished_before(self, before: datetime) -> int:
+        """Forget requests finished before `before`."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Outgoing messages, recorded by use cases and delivered by the delivery worker."""
+
+    async def add(self, outgoing: Outgoing, at: datetime) -> int:
+        """Record a message to deliver; returns its outbox id."""
+        ...
+
+    async def claim(
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        busy_pace_keys: frozenset[str],
+    ) -> list[Delivery]:
+        """Lease deliverable messages: due, first of their order key, one per pace key."""
+        ...
+
+    async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None: ...
+
+    async def retry_later(
+        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool, counts: bool
+    ) -> None:
+        """Release the message for another attempt at `at`; `counts` spends an attempt."""
+        ...
+
+    async def give_up(
+        self, delivery_id: int, status: DeliveryStatus, error: str, at: datetime
+    ) -> None:
+        """Finish the message undelivered (DEAD or SKIPPED)."""
+        ...
+
+    async def get_status(self, delivery_id: int) -> DeliveryStatus | None: ...
+
+    async def post_state(self, flag_id: int) -> DeliveryStatus | None:
+        """The state of the flag's escalation post in the outbox (None: never recorded)."""
+        ...
+
+    async def release(self, owner: str | None) -> int:
+        """Give back every lease `owner` holds (None: anyone's); returns how many."""
+        ...
+
+    async def stats(self, now: datetime) -> OutboxStats: ...
+
+    async def list_stuck(self, limit: int) -> list[StuckDelivery]:
+        """Undelivered messages, pending ones first, then given-up ones; oldest first."""
+        ...
+
+    async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
+        """Make given-up (or waiting) messages due again now; None: every given-up one."""
+        ...
+
+    async def purge_finished_before(self, before: datetime) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """The outbox at a glance, for /metrics and /healthz."""
+
+    pending: int
+    due: int  # pending, due now and not waiting behind an earlier message of its order
+    dead: int
+    oldest_pending_at: datetime | None
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories; nothing is stored until `commit`."""
 
@@ -146,6 +275,8 @@ class UnitOfWork(Protocol):
     themes: ThemeRepository
     idempotency: IdempotencyRepository
     conversations: ConversationReferenceRepository
+    inbox: InboxRepository
+    outbox: OutboxRepository
 
     async def commit(self) -> None: ...
 

@@ -176,4 +176,60 @@ class ConversationReferenceRow(Base):
     updated_at: Mapped[datetime]
 
 
+class InboxRow(Base):
+    """Verified incoming requests, stored before they are acknowledged (`bot.inbox`)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        # claim: the oldest pending requests.
+        Index("ix_inbox_status_id", "status", "id"),
+        Index("ix_inbox_finished_at", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(unique=True)
+    platform: Mapped[str] = mapped_column(Code)
+    kind: Mapped[str] = mapped_column(Code)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(Code)
+    attempts: Mapped[int]
+    received_at: Mapped[datetime]
+    lease_owner: Mapped[str | None]
+    lease_until: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    """Outgoing messages, recorded with the change that caused them (`bot.outbox`)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # claim: due pending messages; the first pending message of each order key.
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_order_key_status_id", "order_key", "status", "id"),
+        Index("ix_outbox_flag_id", "flag_id"),
+        Index("ix_outbox_finished_at", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(Code)
+    kind: Mapped[str] = mapped_column(Code)
+    purpose: Mapped[str]
+    order_key: Mapped[str]
+    pace_key: Mapped[str | None]
+    flag_id: Mapped[int | None]
+    envelope: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(Code)
+    attempts: Mapped[int]
+    uncertain: Mapped[bool]
+    next_attempt_at: Mapped[datetime]
+    lease_owner: Mapped[str | None]
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    delivered: Mapped[dict[str, Any] | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 metadata = Base.metadata

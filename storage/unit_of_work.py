@@ -11,9 +11,12 @@ from bot.ports import (
     ConversationReferenceRepository,
     FlagRepository,
     IdempotencyRepository,
+    InboxRepository,
+    OutboxRepository,
     ThemeRepository,
     TimelineRepository,
 )
+from storage.queues import SqlInboxRepository, SqlOutboxRepository
 from storage.repositories import (
     SqlConversationReferenceRepository,
     SqlFlagRepository,
@@ -37,6 +40,8 @@ class SqlUnitOfWork:
         self.conversations: ConversationReferenceRepository = SqlConversationReferenceRepository(
             self._session
         )
+        self.inbox: InboxRepository = SqlInboxRepository(self._session)
+        self.outbox: OutboxRepository = SqlOutboxRepository(self._session)
 
     async def commit(self) -> None:
         await self._session.commit()

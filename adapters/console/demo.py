@@ -71,7 +71,7 @@ async def run_demo(settings: Settings, *, write: Callable[[str], None] = print) 
     with tempfile.TemporaryDirectory(prefix="frontline-demo-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
         runtime = await open_runtime(settings, clock=clock, gateways={"console": gateway}, url=url)
-        session = ConsoleSession(runtime.core, gateway, clock, write)
+        session = ConsoleSession(runtime.core, gateway, clock, write, runtime.delivery)
         try:
             for number, (narration, lines) in enumerate(SCRIPT, 1):
                 write("")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from adapters.console.render import message_lines
 from bot.messages import Conversation, Message, MessageRef, Person
+from bot.outbox.models import Outgoing
+from bot.ports import SentLookup
 
 PLATFORM = "console"
 WORKSPACE = "console"
@@ -70,13 +73,17 @@ class ConsoleGateway:
             where += f" · thread of message {self.number_of(ref.thread_id)}"
         return where
 
-    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+    async def post(
+        self, conversation: Conversation, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         number = self.record(conversation, "Frontline", message, None)
         ref = self.messages[number].ref
         self._show(f"{self._place(ref)} · message {number} · Frontline", message)
         return ref
 
-    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+    async def reply(
+        self, thread: MessageRef, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         number = self.record(thread.conversation, "Frontline", message, thread.thread_root)
         ref = self.messages[number].ref
         self._show(f"{self._place(ref)} · message {number} · Frontline", message)
@@ -89,9 +96,17 @@ class ConsoleGateway:
         number = self.number_of(ref.message_id)
         self._show(f"{self._place(ref)} · message {number} updated in place", message)
 
-    async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
+    async def direct_message(
+        self, person: Person, message: Message, *, marker: str | None = None
+    ) -> MessageRef | None:
         self._show(f"DM to @{person.user_id} from Frontline", message)
         return None
+
+    async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
+        self._show(f"only @{person.user_id} sees this", message)
+
+    async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
+        return SentLookup(known=True)  # the console never fails half-way
 
     async def ephemeral(
         self, conversation: Conversation, person: Person, message: Message, thread_id: str | None

@@ -34,7 +34,7 @@ async def run_console(
     gateway = ConsoleGateway(write)
     url = f"sqlite+aiosqlite:///{Path.cwd() / CONSOLE_DATABASE}"
     runtime = await open_runtime(settings, clock=clock, gateways={"console": gateway}, url=url)
-    session = ConsoleSession(runtime.core, gateway, clock, write)
+    session = ConsoleSession(runtime.core, gateway, clock, write, runtime.delivery)
     write(BANNER)
     write(f"(database: {runtime.database_description})")
     try:

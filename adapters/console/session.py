@@ -18,6 +18,8 @@ from bot.errors import FrontlineError, UserFacingError
 from bot.flag_form import form_problems
 from bot.flags.rendering import local_time
 from bot.messages import Message, Person, Reply, Where
+from bot.outbox.models import Outgoing
+from bot.outbox.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +68,13 @@ class ConsoleSession:
         gateway: ConsoleGateway,
         clock: FakeClock,
         write: Callable[[str], None],
+        delivery: DeliveryWorker,
         *,
         user: str = "ana",
         channel: str = "support",
     ) -> None:
         self.core = core
+        self.delivery = delivery
         self.gateway = gateway
         self.clock = clock
         self.write = write
@@ -96,9 +100,12 @@ class ConsoleSession:
         try:
             return await self._handle(line.strip())
         except UserFacingError as error:
-            self._show_reply(dispatch.error_reply(error))
+            await self._show_reply(dispatch.error_reply(error))
         except FrontlineError as error:
             self.write(f"! {error}")
+        finally:
+            # Like a chat platform, only faster: what the bot has to say arrives at once.
+            await self.delivery.drain()
         return True
 
     async def _handle(self, line: str) -> bool:
@@ -148,7 +155,7 @@ class ConsoleSession:
             self._form = _Form()
             self.write("The flag form (answer each line):")
             return
-        self._show_reply(reply)
+        await self._show_reply(reply)
 
     async def _answer_form(self, answer: str) -> None:
         assert self._form is not None
@@ -180,15 +187,21 @@ class ConsoleSession:
             customer_refs=answers["customer_refs"],
             severity=answers["severity"] or "normal",
         )
-        self._show_reply(reply)
+        await self._show_reply(reply)
 
-    def _show_reply(self, reply: Reply | None) -> None:
+    async def _show_reply(self, reply: Reply | None) -> None:
+        """The answer to the person who acted, through the outbox like every message."""
         if reply is None:
             return
-        self.write(f"┌ only @{self.user} sees this")
-        for line in message_lines(reply.message):
-            self.write(f"│ {line}")
-        self.write("└")
+        answer = Outgoing.answer(
+            self.person,
+            reply.message,
+            {"channel_id": self.channel},
+            after_post_of=reply.after_post_of,
+        )
+        async with self.core.uow() as uow:
+            await uow.outbox.add(answer, self.clock.now())
+            await uow.commit()
 
     def _switch_user(self, name: str) -> None:
         name = name.lstrip("@").strip()
@@ -241,7 +254,7 @@ class ConsoleSession:
         reply = await dispatch.handle_action(
             self.core, actor=self.person, action_id=chosen.action_id, value=chosen.value
         )
-        self._show_reply(reply)
+        await self._show_reply(reply)
 
     async def _reply(self, rest: str) -> None:
         msg_text, _, text = rest.partition(" ")
@@ -254,7 +267,7 @@ class ConsoleSession:
         reply = await dispatch.handle_thread_reply(
             self.core, actor=self.person, where=Where(conv, root, reply_id), text=text
         )
-        self._show_reply(reply)
+        await self._show_reply(reply)
 
     async def _react(self, rest: str) -> None:
         msg_text, _, emoji = rest.partition(" ")
@@ -269,7 +282,7 @@ class ConsoleSession:
             message_id=stored.ref.message_id,
             reaction=emoji.strip(),
         )
-        self._show_reply(reply)
+        await self._show_reply(reply)
 
     def _show_message(self, number: int) -> None:
         stored = self.gateway.messages[number]
@@ -293,3 +306,4 @@ class ConsoleSession:
         now = local_time(self.clock.now(), self.core.config.tz)
         self.write(f"⏩ {format_duration(delta)} later: {now}")
         await run_due_work(self.core)
+        await self.delivery.drain()

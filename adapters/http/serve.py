@@ -9,6 +9,7 @@ from aiohttp import web
 
 from adapters.http.app import PLATFORMS_KEY, create_app
 from adapters.http.scheduling import DUE_WORK_EVERY, attach_scheduler
+from adapters.http.workers import attach_workers
 from adapters.slack.mount import mount_slack
 from adapters.teams.mount import mount_teams
 from adapters.wiring import open_runtime
@@ -25,6 +26,7 @@ async def build_server_app(
     runtime = await open_runtime(settings, clock=clock or SystemClock(), gateways={})
     app = create_app(runtime)
     attach_scheduler(app, runtime, every=due_work_every)
+    attach_workers(app, runtime)
     platforms = app[PLATFORMS_KEY]
     for mount in (mount_slack, mount_teams):
         label = mount(app, runtime)

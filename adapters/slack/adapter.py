@@ -1,4 +1,4 @@
-"""The Slack adapter assembled: Web API client, Bolt app, gateway and the work after the ack."""
+"""The Slack adapter assembled: Web API client, Bolt app, gateway and the inbox handler."""
 
 from __future__ import annotations
 
@@ -8,29 +8,22 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.dedupe import Deduplicator
 from adapters.slack.endpoint import SlackEndpoint
-from adapters.slack.gateway import SlackGateway
+from adapters.slack.gateway import PLATFORM, SlackGateway
 from adapters.slack.identity import Authorizer, BotIdentity, check_bot_token
 from adapters.slack.interactions import Interactions
 from adapters.slack.listeners import register
 from adapters.slack.people import People
-from adapters.slack.replies import Responder
+from adapters.slack.requests import SlackRequests
 from adapters.slack.socket_mode import SocketModeConnection
-from adapters.slack.tasks import BackgroundWork
-from bot.core import Core
+from adapters.wiring import Runtime
 
 log = logging.getLogger(__name__)
 BOLT_LOG = logging.getLogger("adapters.slack.bolt")
 DEFAULT_API_URL = "https://slack.com/api/"
 WEB_API_TIMEOUT_SECONDS = 15
-RATE_LIMIT_RETRIES = 2  # each waits the Retry-After Slack asks for
 
 
 class _TokenIsUsed(logging.Filter):
@@ -57,17 +50,13 @@ class SlackCredentials:
 class SlackAdapter:
     """Everything Slack needs while the server runs; `lifecycle` opens and closes it."""
 
-    def __init__(self, core: Core, credentials: SlackCredentials) -> None:
+    def __init__(self, runtime: Runtime, credentials: SlackCredentials) -> None:
         self.credentials = credentials
         api_url = credentials.api_url or DEFAULT_API_URL
+        # No retry handlers: the outbox's delivery worker retries, off the request path, and
+        # knows when a retry could post a message twice.
         self.client = AsyncWebClient(
-            token=credentials.bot_token,
-            base_url=api_url,
-            timeout=WEB_API_TIMEOUT_SECONDS,
-            retry_handlers=[
-                AsyncConnectionErrorRetryHandler(),
-                AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            ],
+            token=credentials.bot_token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS
         )
         self.authorizer = Authorizer(credentials.bot_token)
         # Bolt's own client carries no token: `authorize` hands it one per request, and our
@@ -75,8 +64,8 @@ class SlackAdapter:
         self._bolt_client = AsyncWebClient(base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
         if not any(isinstance(f, _TokenIsUsed) for f in BOLT_LOG.filters):
             BOLT_LOG.addFilter(_TokenIsUsed())
-        # Listeners only parse, ack and hand over to `self.work`, so Bolt can run them inline
-        # and answer at once (otherwise it polls for the ack every 10 ms).
+        # Listeners only parse, store and ack, so Bolt can run them inline and answer at once
+        # (otherwise it polls for the ack every 10 ms).
         self.bolt = AsyncApp(
             name="frontline",
             logger=BOLT_LOG,
@@ -87,17 +76,12 @@ class SlackAdapter:
             request_verification_enabled=not self.socket_mode,
         )
         self.gateway = SlackGateway(self.client)
-        self.work = BackgroundWork()
-        self.responder = Responder(self.gateway)
         self.interactions = Interactions(
-            core=core,
-            client=self.client,
-            gateway=self.gateway,
-            people=People(self.client),
-            dedupe=Deduplicator(core),
-            responder=self.responder,
+            core=runtime.core, client=self.client, gateway=self.gateway, people=People(self.client)
         )
-        register(self.bolt, self.interactions, self.work)
+        self.requests = SlackRequests(runtime.intake, self.interactions)
+        runtime.inbox.handle(PLATFORM, self.requests.run)
+        register(self.bolt, self.interactions, self.requests)
         self.socket: SocketModeConnection | None = None
         self.identity: BotIdentity | None = None
 
@@ -111,12 +95,12 @@ class SlackAdapter:
         return SlackEndpoint(self.bolt, self.credentials.signing_secret)
 
     async def lifecycle(self, _: object) -> AsyncIterator[None]:
-        """aiohttp cleanup context: check the token and connect at start; drain at shutdown."""
+        """aiohttp cleanup context: check the token and connect at start; disconnect at the end."""
         session = aiohttp.ClientSession()
         # One connection pool for every Web API call instead of one per call.
         self.client.session = session
         self._bolt_client.session = session
-        self.responder.session = session
+        self.gateway.session = session
         try:
             self.identity = await check_bot_token(self.client)
             self.authorizer.identity = self.identity
@@ -134,5 +118,4 @@ class SlackAdapter:
         finally:
             if self.socket is not None:
                 await self.socket.stop()
-            await self.work.drain()
             await session.close()

@@ -32,9 +32,15 @@ def error_code(error: SlackApiError) -> str:
     return "ratelimited" if status == 429 else "unknown_error"
 
 
-def delivery_error(method: str, channel_id: str | None, error: SlackApiError) -> DeliveryError:
-    """The DeliveryError for a refused call, with a hint the admin can act on."""
+def delivery_error(
+    method: str, channel_id: str | None, error: SlackApiError, *, creates: bool = False
+) -> DeliveryError:
+    """The DeliveryError for a refused call, with a hint the admin can act on.
+
+    `creates`: the call makes a new message, so a server error may have made it anyway.
+    """
     code = error_code(error)
+    status = int(getattr(error.response, "status_code", 0) or 0)
     where = f"<#{channel_id}>" if channel_id else "Slack"
     if code == "not_in_channel":
         return DeliveryError(
@@ -54,12 +60,12 @@ def delivery_error(method: str, channel_id: str | None, error: SlackApiError) ->
             f"{where} is archived",
             admin_hint="unarchive it or configure another channel in frontline.yml",
         )
-    if code == "ratelimited":
+    if code == "ratelimited" or status == 429:
         retry_after = _retry_after(error)
         return DeliveryError(
             f"Slack rate-limited {method}"
-            + (f" (retry after {retry_after}s)" if retry_after else ""),
-            retryable=True,
+            + (f" (retry after {retry_after:g}s)" if retry_after is not None else ""),
+            retry_after=retry_after if retry_after is not None else 1.0,
         )
     if code in AUTH_ERRORS:
         return DeliveryError(
@@ -70,20 +76,35 @@ def delivery_error(method: str, channel_id: str | None, error: SlackApiError) ->
                 else "the app lacks a scope: recreate it from manifest.yml and reinstall it"
             ),
         )
-    retryable = code in ("internal_error", "service_unavailable", "fatal_error", "request_timeout")
-    return DeliveryError(f"Slack refused {method}: {code}", retryable=retryable)
+    server_side = status >= 500 or code in SERVER_ERRORS
+    reason = (
+        f"Slack refused {method}: {code}"
+        if not status >= 500
+        else (f"Slack answered {status} to {method}")
+    )
+    return DeliveryError(reason, retryable=server_side, uncertain=server_side and creates)
 
 
-def unreachable(method: str, error: BaseException) -> DeliveryError:
+SERVER_ERRORS = frozenset(
+    {"internal_error", "service_unavailable", "fatal_error", "request_timeout", "unknown_error"}
+)
+
+
+def unreachable(method: str, error: BaseException, *, uncertain: bool = False) -> DeliveryError:
     """The DeliveryError for a call that never got an answer from Slack."""
     return DeliveryError(
-        f"could not reach Slack for {method} ({type(error).__name__})", retryable=True
+        f"could not reach Slack for {method} ({type(error).__name__})",
+        retryable=True,
+        uncertain=uncertain,
     )
 
 
-def _retry_after(error: SlackApiError) -> str | None:
+def _retry_after(error: SlackApiError) -> float | None:
     headers = getattr(error.response, "headers", None) or {}
     for name, value in headers.items():
         if name.lower() == "retry-after":
-            return str(value[0] if isinstance(value, list) else value)
+            try:
+                return max(0.0, float(value[0] if isinstance(value, list) else value))
+            except (TypeError, ValueError):
+                return None
     return None

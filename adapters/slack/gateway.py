@@ -1,23 +1,36 @@
-"""The Slack chat gateway: every outgoing message leaves through the Web API here."""
+"""The Slack chat gateway: every outgoing message leaves through the Web API (or a response URL).
+
+Only the outbox's delivery worker calls it, so nothing here retries or waits: a failure is a
+`DeliveryError` saying whether and when to try again, and whether the message may exist anyway
+(a timeout or a 5xx after Slack got the call). Posts carry their outbox id in Slack's message
+`metadata`, so `find_sent` can look for them in the conversation's history before a second try.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.blocks import fallback_text, message_blocks
 from adapters.slack.errors import delivery_error, error_code, unreachable
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, MessageRef, Person
+from bot.outbox.models import Outgoing, OutgoingKind
+from bot.ports import SentLookup
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
+MARKER_EVENT = "frontline_outbox"  # the metadata event type that carries an outbox id
+RESPONSE_URL_TIMEOUT_SECONDS = 10
+HISTORY_PAGE = 200
 
 Call = Callable[[], Awaitable[AsyncSlackResponse]]
 
@@ -28,20 +41,29 @@ class SlackGateway:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
         self._dm_channels: dict[str, str] = {}
+        self.session: aiohttp.ClientSession | None = None  # for response URLs
 
-    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+    async def post(
+        self, conversation: Conversation, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         channel = conversation.channel_id
         response = await self._call(
             "chat.postMessage",
             channel,
             lambda: self._client.chat_postMessage(
-                channel=channel, text=fallback_text(message), blocks=message_blocks(message)
+                channel=channel,
+                text=fallback_text(message),
+                blocks=message_blocks(message),
+                metadata=_metadata(marker),
             ),
             join=True,
+            creates=True,
         )
         return MessageRef(conversation, _ts(response))
 
-    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+    async def reply(
+        self, thread: MessageRef, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         channel = thread.conversation.channel_id
         response = await self._call(
             "chat.postMessage",
@@ -51,8 +73,10 @@ class SlackGateway:
                 thread_ts=thread.thread_root,
                 text=fallback_text(message),
                 blocks=message_blocks(message),
+                metadata=_metadata(marker),
             ),
             join=True,
+            creates=True,
         )
         return MessageRef(thread.conversation, _ts(response), thread.thread_root)
 
@@ -70,17 +94,98 @@ class SlackGateway:
             join=True,
         )
 
-    async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
+    async def direct_message(
+        self, person: Person, message: Message, *, marker: str | None = None
+    ) -> MessageRef | None:
         channel = await self._dm_channel(person.user_id)
         response = await self._call(
             "chat.postMessage",
             channel,
             lambda: self._client.chat_postMessage(
-                channel=channel, text=fallback_text(message), blocks=message_blocks(message)
+                channel=channel,
+                text=fallback_text(message),
+                blocks=message_blocks(message),
+                metadata=_metadata(marker),
             ),
+            creates=True,
         )
         conversation = Conversation(PLATFORM, person.workspace_id, channel)
         return MessageRef(conversation, _ts(response))
+
+    async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
+        """Show `message` to `person` only, as close to where they acted as Slack allows.
+
+        The response URL first (it works in channels the bot is not in), else an ephemeral
+        message in the channel, else — App Home, or both refused — the app's DM with them.
+        """
+        if not route.get("from_home"):
+            url = route.get("response_url")
+            if url and await self._via_response_url(url, message):
+                return
+            channel = route.get("channel_id")
+            if channel:
+                conversation = Conversation(PLATFORM, person.workspace_id, channel)
+                try:
+                    await self.ephemeral(conversation, person, message, route.get("thread_ts"))
+                    return
+                except DeliveryError as error:
+                    log.info("ephemeral answer in %s failed: %s", channel, error.reason)
+        await self.direct_message(person, message)
+
+    async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
+        """Look for the message carrying `marker` in its channel's (or thread's) history."""
+        try:
+            if outgoing.kind is OutgoingKind.DIRECT and outgoing.person is not None:
+                channel = await self._dm_channel(outgoing.person.user_id)
+                conversation = Conversation(PLATFORM, outgoing.workspace_id, channel)
+                thread = None
+            elif outgoing.kind is OutgoingKind.REPLY and outgoing.ref is not None:
+                conversation, thread = outgoing.ref.conversation, outgoing.ref.thread_root
+            elif outgoing.channel_id is not None:
+                conversation = Conversation(PLATFORM, outgoing.workspace_id, outgoing.channel_id)
+                thread = None
+            else:
+                return SentLookup(known=False)
+            ts = await self._find_marked(conversation.channel_id, thread, marker, since)
+        except DeliveryError as error:
+            log.warning("could not look for outbox message %s: %s", marker, error.reason)
+            return SentLookup(known=False)
+        if ts is None:
+            return SentLookup(known=True)
+        return SentLookup(known=True, ref=MessageRef(conversation, ts, thread))
+
+    async def _find_marked(
+        self, channel: str, thread: str | None, marker: str, since: datetime
+    ) -> str | None:
+        oldest = f"{since.timestamp():.6f}"
+        if thread is None:
+            response = await self._call(
+                "conversations.history",
+                channel,
+                lambda: self._client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE
+                ),
+            )
+        else:
+            response = await self._call(
+                "conversations.replies",
+                channel,
+                lambda: self._client.conversations_replies(
+                    channel=channel,
+                    ts=thread,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                ),
+            )
+        for found in response.get("messages") or []:
+            metadata = found.get("metadata") if isinstance(found, dict) else None
+            payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+            if isinstance(payload, dict) and str(payload.get("outbox_id")) == marker:
+                ts = found.get("ts")
+                if isinstance(ts, str) and ts and ts != thread:
+                    return ts
+        return None
 
     async def ephemeral(
         self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
@@ -125,22 +230,50 @@ class SlackGateway:
         self._dm_channels[user_id] = channel["id"]
         return str(channel["id"])
 
+    async def _via_response_url(self, url: str, message: Message) -> bool:
+        webhook = AsyncWebhookClient(
+            url, timeout=RESPONSE_URL_TIMEOUT_SECONDS, session=self.session
+        )
+        try:
+            response = await webhook.send_dict(
+                {
+                    "response_type": "ephemeral",
+                    "replace_original": False,
+                    "text": fallback_text(message),
+                    "blocks": message_blocks(message),
+                }
+            )
+        except (TimeoutError, aiohttp.ClientError) as error:
+            log.info("response_url failed (%s); answering another way", type(error).__name__)
+            return False
+        if response.status_code != 200:
+            # Expired (30 minutes) or used up (5 answers): fall back, it is not an error.
+            log.info("response_url answered %d; answering another way", response.status_code)
+            return False
+        return True
+
     async def _call(
-        self, method: str, channel: str | None, call: Call, *, join: bool = False
+        self,
+        method: str,
+        channel: str | None,
+        call: Call,
+        *,
+        join: bool = False,
+        creates: bool = False,
     ) -> AsyncSlackResponse:
         """Make one Web API call; on `not_in_channel`, join the channel and try once more."""
         try:
-            return await _attempt(method, channel, call)
+            return await _attempt(method, channel, call, creates)
         except SlackApiError as error:
             if not (join and channel and error_code(error) == "not_in_channel"):
-                raise _refused(method, channel, error) from None
+                raise _refused(method, channel, error, creates) from None
             first_refusal = error
         if not await self._join(channel):
-            raise _refused(method, channel, first_refusal)
+            raise _refused(method, channel, first_refusal, creates)
         try:
-            return await _attempt(method, channel, call)
+            return await _attempt(method, channel, call, creates)
         except SlackApiError as error:
-            raise _refused(method, channel, error) from None
+            raise _refused(method, channel, error, creates) from None
 
     async def _join(self, channel: str) -> bool:
         """Join a public channel so the bot can post there; False when it cannot."""
@@ -149,6 +282,7 @@ class SlackGateway:
                 "conversations.join",
                 channel,
                 lambda: self._client.conversations_join(channel=channel),
+                False,
             )
         except SlackApiError as error:
             log.warning(
@@ -161,18 +295,28 @@ class SlackGateway:
         return True
 
 
-async def _attempt(method: str, channel: str | None, call: Call) -> AsyncSlackResponse:
+async def _attempt(
+    method: str, channel: str | None, call: Call, creates: bool
+) -> AsyncSlackResponse:
     try:
         return await call()
     except (TimeoutError, aiohttp.ClientError) as error:
         log.warning("Slack %s for %s failed: %s", method, channel or "-", type(error).__name__)
-        raise unreachable(method, error) from None
+        raise unreachable(method, error, uncertain=creates) from None
 
 
-def _refused(method: str, channel: str | None, error: SlackApiError) -> DeliveryError:
-    delivery = delivery_error(method, channel, error)
+def _refused(
+    method: str, channel: str | None, error: SlackApiError, creates: bool
+) -> DeliveryError:
+    delivery = delivery_error(method, channel, error, creates=creates)
     log.warning("Slack refused %s in %s: %s", method, channel or "-", error_code(error))
     return delivery
+
+
+def _metadata(marker: str | None) -> dict[str, Any] | None:
+    if marker is None:
+        return None
+    return {"event_type": MARKER_EVENT, "event_payload": {"outbox_id": marker}}
 
 
 def _ts(response: AsyncSlackResponse) -> str:

@@ -1,7 +1,8 @@
 """What each Slack interaction does once acknowledged: one core call, then the answer.
 
-Every method here runs in the background, after Slack got its acknowledgement. `_answer`
-is the one place where the core's UserFacingError becomes a message to the person.
+Opening a form happens at once (Slack allows 3 seconds); everything else runs from the inbox,
+after Slack got its acknowledgement. `_answer` is the one place where the core's
+UserFacingError becomes a message to the person.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.dedupe import Deduplicator, event_key, press_keys, trigger_key, view_key
+from adapters.slack.dedupe import Deduplicator, press_keys
 from adapters.slack.errors import error_code
 from adapters.slack.gateway import PLATFORM, SlackGateway
 from adapters.slack.home import home_tab
@@ -35,7 +37,6 @@ from adapters.slack.payloads import (
     ViewSubmission,
 )
 from adapters.slack.people import People
-from adapters.slack.replies import Origin, Responder
 from adapters.slack.text import unescape
 from bot import dispatch
 from bot.actions import ActionId
@@ -46,6 +47,7 @@ from bot.flags.commands import clean_text
 from bot.flags.models import flag_key, parse_flag_number
 from bot.home import home_view
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
+from bot.outbox.models import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,11 @@ UseCase = Callable[[], Awaitable[Reply | None]]
 
 
 class Interactions:
-    """Turns acknowledged Slack payloads into core calls and answers the person."""
+    """Turns stored Slack requests into core calls, and answers the person through the outbox.
+
+    The inbox worker runs each request on a core whose units of work are that request's one
+    transaction (`using`), so the flag, its messages and the answer are stored together.
+    """
 
     def __init__(
         self,
@@ -75,27 +81,67 @@ class Interactions:
         client: AsyncWebClient,
         gateway: SlackGateway,
         people: People,
-        dedupe: Deduplicator,
-        responder: Responder,
+        final_attempt: bool = True,
     ) -> None:
         self._core = core
         self._client = client
         self._gateway = gateway
         self._people = people
-        self._dedupe = dedupe
-        self._responder = responder
+        self._dedupe = Deduplicator(core)
+        self._final_attempt = final_attempt
         self.bot_user_id: str | None = None
 
+    def using(self, core: Core, *, final_attempt: bool) -> Interactions:
+        """The same interactions on another core (a stored request's transaction)."""
+        copy = Interactions(
+            core=core,
+            client=self._client,
+            gateway=self._gateway,
+            people=self._people,
+            final_attempt=final_attempt,
+        )
+        copy.bot_user_id = self.bot_user_id
+        return copy
+
+    # Fast path: forms must open within 3 seconds of the click -----------------------------
+
+    async def open_flag_form(self, command: SlashCommand) -> None:
+        """`/flag` alone: the form."""
+        context = ModalContext(channel_id=command.channel_id, response_url=command.response_url)
+        if not await self._open_view(command.trigger_id, flag_form(context)):
+            await self._tell(command.actor, command.channel_id, command.response_url)
+
+    async def message_shortcut(self, shortcut: MessageShortcut) -> None:
+        """The "Flag this message" shortcut: the form, prefilled, linking back to the message."""
+        context = ModalContext(
+            channel_id=shortcut.channel_id,
+            thread_ts=shortcut.thread_ts,
+            message_ts=shortcut.message_ts,
+            response_url=shortcut.response_url,
+        )
+        view = flag_form(context, summary=unescape(shortcut.message_text))
+        if not await self._open_view(shortcut.trigger_id, view):
+            actor = shortcut.actor
+            await self._tell(actor, shortcut.channel_id, shortcut.response_url, shortcut.thread_ts)
+
+    async def open_resolve_note(self, press: ButtonPress, number: int) -> None:
+        """Resolve asks for a note first."""
+        context = ModalContext(
+            channel_id=press.channel_id,
+            thread_ts=press.thread_ts,
+            response_url=press.response_url,
+            flag_number=number,
+            from_home=press.from_home,
+        )
+        view = resolve_note_form(context, flag_key(number))
+        if not await self._open_view(press.trigger_id, view):
+            await self._tell(press.actor, press.channel_id, press.response_url, press.thread_ts)
+
+    # Stored requests ----------------------------------------------------------------------
+
     async def slash_command(self, command: SlashCommand) -> None:
-        """`/flag …`: run the command; `/flag` alone opens the form."""
+        """`/flag …`: run the command."""
         actor = command.actor
-        if not await self._dedupe.first_time(trigger_key(actor.team_id, command.trigger_id)):
-            return
-        if opens_form(command):
-            context = ModalContext(channel_id=command.channel_id, response_url=command.response_url)
-            if not await self._open_view(command.trigger_id, flag_form(context)):
-                await self._tell(command.actor, command.channel_id, command.response_url)
-            return
         person = await self._people.person(actor.team_id, actor.user_id, actor.name)
         origin = Origin(person, command.channel_id, response_url=command.response_url)
         where = Where(_conversation(actor.team_id, command.channel_id))
@@ -106,37 +152,23 @@ class Interactions:
             ),
         )
 
-    async def message_shortcut(self, shortcut: MessageShortcut) -> None:
-        """The "Flag this message" shortcut: the form, prefilled, linking back to the message."""
-        actor = shortcut.actor
-        if not await self._dedupe.first_time(trigger_key(actor.team_id, shortcut.trigger_id)):
-            return
-        context = ModalContext(
-            channel_id=shortcut.channel_id,
-            thread_ts=shortcut.thread_ts,
-            message_ts=shortcut.message_ts,
-            response_url=shortcut.response_url,
-        )
-        view = flag_form(context, summary=unescape(shortcut.message_text))
-        if not await self._open_view(shortcut.trigger_id, view):
-            await self._tell(actor, shortcut.channel_id, shortcut.response_url, shortcut.thread_ts)
-
     async def flag_form_submitted(
         self, submission: ViewSubmission, answers: FlagFormAnswers
     ) -> None:
         """The flag form, already checked field by field, becomes a flag."""
         actor = submission.actor
-        if not await self._dedupe.first_time(view_key(actor.team_id, submission.view_id)):
-            return
         context = ModalContext.decode(submission.private_metadata)
         person = await self._people.person(actor.team_id, actor.user_id, actor.name)
         origin = Origin(person, context.channel_id, context.thread_ts, context.response_url)
         source_link = None
         if context.channel_id and context.message_ts:
             conversation = _conversation(actor.team_id, context.channel_id)
-            source_link = await self._gateway.permalink(
-                MessageRef(conversation, context.message_ts, context.thread_ts)
-            )
+            try:
+                source_link = await self._gateway.permalink(
+                    MessageRef(conversation, context.message_ts, context.thread_ts)
+                )
+            except DeliveryError:
+                source_link = None
         where = Where(
             # Without a channel (never from our own forms), a user id is the app's DM with them.
             _conversation(actor.team_id, context.channel_id or actor.user_id),
@@ -158,24 +190,12 @@ class Interactions:
         )
 
     async def button(self, press: ButtonPress) -> None:
-        """A button on a post, a reply or the Home tab; Resolve first asks for a note."""
-        if not await self._dedupe.first_time(*press_keys(press)):
-            return
+        """A button on a post, a reply or the Home tab (Resolve opened its note form)."""
         actor = press.actor
-        number = resolve_note_number(press)
-        if number is not None:
-            context = ModalContext(
-                channel_id=press.channel_id,
-                thread_ts=press.thread_ts,
-                response_url=press.response_url,
-                flag_number=number,
-                from_home=press.from_home,
-            )
-            view = resolve_note_form(context, flag_key(number))
-            if not await self._open_view(press.trigger_id, view):
-                await self._tell(actor, press.channel_id, press.response_url, press.thread_ts)
-            return
         person = await self._people.person(actor.team_id, actor.user_id, actor.name)
+        # A double click is two requests a moment apart: the second does nothing.
+        if not await self._dedupe.first_time(*press_keys(press)[1:]):
+            return
         origin = Origin(
             person, press.channel_id, press.thread_ts, press.response_url, press.from_home
         )
@@ -191,17 +211,15 @@ class Interactions:
     async def resolve_submitted(self, submission: ViewSubmission) -> None:
         """The resolve note was given (or left empty): resolve the flag."""
         actor = submission.actor
-        if not await self._dedupe.first_time(view_key(actor.team_id, submission.view_id)):
-            return
         context = ModalContext.decode(submission.private_metadata)
-        person = await self._people.person(actor.team_id, actor.user_id, actor.name)
-        origin = Origin(
-            person, context.channel_id, context.thread_ts, context.response_url, context.from_home
-        )
         number = context.flag_number
         if number is None:
             log.warning("a resolve note arrived without its flag number; ignored")
             return
+        person = await self._people.person(actor.team_id, actor.user_id, actor.name)
+        origin = Origin(
+            person, context.channel_id, context.thread_ts, context.response_url, context.from_home
+        )
         note = resolve_note(submission)
         await self._answer(
             origin,
@@ -217,14 +235,19 @@ class Interactions:
         conversation = _conversation(event.actor.team_id, event.channel_id)
         return person, origin, Where(conversation, event.thread_ts, event.ts)
 
-    async def mention(self, event: ChatEvent) -> None:
-        """`@Frontline flag …` in a channel or a thread runs the command."""
+    def mention_command(self, event: ChatEvent) -> str | None:
+        """The `/flag` text of `@Frontline flag …`; None when the mention is not a command."""
         text = self._without_bot_mention(event.text)
         if _FLAG_WORD.match(text):
-            text = _FLAG_WORD.sub("", text, count=1)
-        elif event.thread_ts:
-            return  # "@Frontline ack" in a thread is a thread reply; that path handles it
-        if not await self._dedupe.first_time(event_key(event.actor.team_id, event.event_id)):
+            return _FLAG_WORD.sub("", text, count=1)
+        if event.thread_ts:
+            return None  # "@Frontline ack" in a thread is a thread reply; that path handles it
+        return text
+
+    async def mention(self, event: ChatEvent) -> None:
+        """`@Frontline flag …` in a channel or a thread runs the command."""
+        text = self.mention_command(event)
+        if text is None:
             return
         person, origin, where = await self._event_context(event)
         await self._answer(
@@ -232,14 +255,15 @@ class Interactions:
             lambda: dispatch.handle_command(self._core, actor=person, where=where, text=text),
         )
 
+    def may_acknowledge(self, event: ChatEvent) -> bool:
+        """Only possible acknowledgements are worth storing; the rest of a thread is chatter."""
+        if event.from_bot or not event.thread_ts or event.thread_ts == event.ts:
+            return False
+        return is_ack_reply(event.text, self._core.config.acknowledgement.words)
+
     async def thread_reply(self, event: ChatEvent) -> None:
         """A reply in a thread; `ack`, `on it`… under an escalation acknowledges it."""
-        if event.from_bot or not event.thread_ts or event.thread_ts == event.ts:
-            return
-        # Only possible acknowledgements are worth a database write; the rest is chatter.
-        if not is_ack_reply(event.text, self._core.config.acknowledgement.words):
-            return
-        if not await self._dedupe.first_time(event_key(event.actor.team_id, event.event_id)):
+        if not self.may_acknowledge(event):
             return
         person, origin, where = await self._event_context(event)
         await self._answer(
@@ -249,12 +273,17 @@ class Interactions:
             ),
         )
 
-    async def reaction(self, event: ChatEvent) -> None:
-        """✅ or 👀 on an escalation post acknowledges it."""
+    def acknowledging_reaction(self, event: ChatEvent) -> str | None:
+        """The reaction's name when it is one that acknowledges (✅, 👀); else None."""
         name = _SKIN_TONE.sub("", event.reaction)
         if not event.channel_id or name not in self._core.config.acknowledgement.reactions:
-            return
-        if not await self._dedupe.first_time(event_key(event.actor.team_id, event.event_id)):
+            return None
+        return name
+
+    async def reaction(self, event: ChatEvent) -> None:
+        """✅ or 👀 on an escalation post acknowledges it."""
+        name = self.acknowledging_reaction(event)
+        if name is None:
             return
         person = await self._people.person(event.actor.team_id, event.actor.user_id)
         origin = Origin(person, event.channel_id, event.ts)
@@ -274,8 +303,6 @@ class Interactions:
         """The person opened the Home tab: show their flags as they stand now."""
         if event.tab != "home":
             return
-        if not await self._dedupe.first_time(event_key(event.actor.team_id, event.event_id)):
-            return
         person = await self._people.person(event.actor.team_id, event.actor.user_id)
         await self.publish_home(person)
 
@@ -289,23 +316,42 @@ class Interactions:
             log.warning("views.publish for %s failed: %s", person.user_id, type(error).__name__)
 
     async def _answer(self, origin: Origin, use_case: UseCase) -> None:
-        """Run the use case and show its reply; the adapter's one handler of UserFacingError."""
+        """Run the use case and record its answer; the adapter's one handler of UserFacingError.
+
+        An unexpected failure (a database blip) runs the whole request again, from the inbox;
+        only on its last attempt does the person get an apology instead.
+        """
         try:
             reply = await use_case()
         except UserFacingError as error:
+            await self._undo()
             reply = dispatch.error_reply(error)
-        except DeliveryError as error:
-            log.warning("Slack interaction stopped by a delivery failure: %s", error.reason)
-            reply = Reply(Message(f"⚠️ Slack refused part of that: {error.reason}."))
         except Exception:
+            if not self._final_attempt:
+                raise
             log.exception("Slack interaction failed")
+            await self._undo()
             reply = Reply(Message(SORRY))
         if reply is None:
             return
         # Forms open from /flag and the shortcut (they bring a trigger); elsewhere, say so.
-        await self._responder.send(
-            origin, Message(NO_FORM_HERE) if reply.open_form else reply.message
+        message = Message(NO_FORM_HERE) if reply.open_form else reply.message
+        await self._record_answer(origin, message, reply.after_post_of)
+
+    async def _undo(self) -> None:
+        """Forget what a failed use case wrote, keeping the transaction for the answer."""
+        async with self._core.uow() as uow:
+            await uow.rollback()
+
+    async def _record_answer(
+        self, origin: Origin, message: Message, after_post_of: int | None = None
+    ) -> None:
+        answer = Outgoing.answer(
+            origin.person, message, origin.route(), after_post_of=after_post_of
         )
+        async with self._core.uow() as uow:
+            await uow.outbox.add(answer, self._core.clock.now())
+            await uow.commit()
 
     async def _tell(
         self,
@@ -317,7 +363,7 @@ class Interactions:
         """Say that a form did not open (Slack allows 3 seconds from the click)."""
         person = await self._people.person(actor.team_id, actor.user_id, actor.name)
         origin = Origin(person, channel_id, thread_ts, response_url)
-        await self._responder.send(origin, Message(FORM_DID_NOT_OPEN))
+        await self._record_answer(origin, Message(FORM_DID_NOT_OPEN))
 
     async def _open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
         try:
@@ -337,6 +383,27 @@ class Interactions:
             )
             return text.strip()
         return _LEADING_MENTION.sub("", text, count=1).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a person did something, so the answer reaches them there."""
+
+    person: Person
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    response_url: str | None = None
+    from_home: bool = False
+
+    def route(self) -> dict[str, str]:
+        """The answer's route for `SlackGateway.answer`."""
+        route = {
+            "channel_id": self.channel_id,
+            "thread_ts": self.thread_ts,
+            "response_url": self.response_url,
+            "from_home": "yes" if self.from_home else None,
+        }
+        return {key: value for key, value in route.items() if value}
 
 
 def opens_form(command: SlashCommand) -> bool:

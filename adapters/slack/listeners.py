@@ -1,4 +1,4 @@
-"""What the Slack app listens to, registered on Bolt: acknowledge at once, work afterwards.
+"""What the Slack app listens to, registered on Bolt: store, acknowledge, work afterwards.
 
 `LISTENED` is the single list of commands, shortcuts, views, actions and events; `register`
 builds the Bolt listeners from it, and the manifest test holds manifest.yml to it.
@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from adapters.slack.interactions import Interactions, opens_form, opens_resolve_note
-from adapters.slack.modals import FLAG_FORM, RESOLVE_NOTE, flag_form_answers
+from adapters.slack.interactions import Interactions, opens_form, resolve_note_number
+from adapters.slack.modals import FLAG_FORM, flag_form_answers
+from adapters.slack.modals import RESOLVE_NOTE as RESOLVE_NOTE_VIEW
 from adapters.slack.payloads import (
+    ChatEvent,
     PayloadError,
     parse_button_press,
     parse_event,
@@ -25,7 +27,8 @@ from adapters.slack.payloads import (
     parse_slash_command,
     parse_view_submission,
 )
-from adapters.slack.tasks import BackgroundWork
+from adapters.slack.requests import FLAG_FORM as FLAG_FORM_KIND
+from adapters.slack.requests import RESOLVE_NOTE, SlackRequests
 from bot.actions import ActionId
 from bot.flag_form import form_problems
 
@@ -50,77 +53,85 @@ FLAG_MESSAGE_SHORTCUT = "flag_message"
 LISTENED = Surface(
     commands=(FLAG_COMMAND,),
     message_shortcuts=(FLAG_MESSAGE_SHORTCUT,),
-    view_callbacks=(FLAG_FORM, RESOLVE_NOTE),
+    view_callbacks=(FLAG_FORM, RESOLVE_NOTE_VIEW),
     actions=tuple(action.value for action in ActionId),
     events=("app_home_opened", "app_mention", "message", "reaction_added"),
 )
 
 
-def register(bolt: AsyncApp, interactions: Interactions, work: BackgroundWork) -> None:
-    """Register a Bolt listener for every entry of LISTENED (and one for unknown buttons)."""
+def register(bolt: AsyncApp, interactions: Interactions, requests: SlackRequests) -> None:
+    """Register a Bolt listener for every entry of LISTENED (and one for unknown buttons).
 
-    def later(
-        what: str,
-        start: Callable[[T], Coroutine[Any, Any, None]],
-        urgent: Callable[[T], bool] = lambda _: False,
-    ) -> Callable[[T], None]:
-        return lambda payload: work.spawn(start(payload), what, urgent=urgent(payload))
+    Each listener stores the request in the inbox, then acknowledges it: once Slack has its
+    200, the request is in the database and will be run, whatever happens to this process.
+    Forms are the exception: Slack lets a click open one for only 3 seconds, so they open
+    at once, before the listener returns.
+    """
 
-    for command in LISTENED.commands:
-        bolt.command(command)(
-            _acknowledging(
-                parse_slash_command, later(command, interactions.slash_command, opens_form)
-            )
-        )
+    async def command(ack: AsyncAck, body: dict[str, Any]) -> None:
+        parsed = await _parsed(parse_slash_command, body, ack)
+        if parsed is None:
+            return
+        if opens_form(parsed):
+            await ack()
+            await interactions.open_flag_form(parsed)
+            return
+        await requests.store_command(body, parsed.actor.team_id, parsed.trigger_id)
+        await ack()
+
+    async def shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
+        parsed = await _parsed(parse_message_shortcut, body, ack)
+        if parsed is not None:
+            await ack()
+            await interactions.message_shortcut(parsed)
+
+    async def pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
+        parsed = await _parsed(parse_button_press, body, ack)
+        if parsed is None:
+            return
+        number = resolve_note_number(parsed)
+        if number is not None:
+            await ack()
+            await interactions.open_resolve_note(parsed, number)
+            return
+        await requests.store_button(body, parsed.actor.team_id, parsed.trigger_id)
+        await ack()
+
+    async def resolve_note(ack: AsyncAck, body: dict[str, Any]) -> None:
+        parsed = await _parsed(parse_view_submission, body, ack)
+        if parsed is not None:
+            await requests.store_view(RESOLVE_NOTE, body, parsed.actor.team_id, parsed.view_id)
+            await ack()
+
+    for name in LISTENED.commands:
+        bolt.command(name)(command)
     for callback_id in LISTENED.message_shortcuts:
-        bolt.message_shortcut(callback_id)(
-            _acknowledging(
-                parse_message_shortcut,
-                later("shortcut", interactions.message_shortcut, lambda _: True),
-            )
-        )
-    pressed = _acknowledging(
-        parse_button_press, later("button", interactions.button, opens_resolve_note)
-    )
+        bolt.message_shortcut(callback_id)(shortcut)
     for action_id in LISTENED.actions:
         bolt.block_action(action_id)(pressed)
     # Buttons of old messages (or other apps' ids) still get an answer, not Slack's ⚠️.
     bolt.block_action(re.compile(r".+"))(pressed)
-
-    bolt.view_submission(FLAG_FORM)(_flag_form_listener(interactions, work))
-    bolt.view_submission(RESOLVE_NOTE)(
-        _acknowledging(parse_view_submission, later("resolve note", interactions.resolve_submitted))
-    )
-
-    handlers = {
-        "app_home_opened": interactions.home_opened,
-        "app_mention": interactions.mention,
-        "message": interactions.thread_reply,
-        "reaction_added": interactions.reaction,
-    }
+    bolt.view_submission(FLAG_FORM)(_flag_form_listener(requests))
+    bolt.view_submission(RESOLVE_NOTE_VIEW)(resolve_note)
     for event_type in LISTENED.events:
-        bolt.event(event_type)(_event_listener(later(event_type, handlers[event_type])))
+        bolt.event(event_type)(_event_listener(interactions, requests))
 
 
-def _acknowledging(parse: Callable[[dict[str, Any]], T], then: Callable[[T], None]) -> Listener:
-    """A listener that parses the body, acknowledges, and hands the payload to `then`."""
-
-    async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
-        try:
-            payload = parse(body)
-        except PayloadError as error:
-            # Only reachable over Socket Mode: over HTTP the endpoint already answered 400.
-            log.warning("ignored a malformed Slack payload: %s", error)
-            await ack()
-            return
+async def _parsed(
+    parse: Callable[[dict[str, Any]], T], body: dict[str, Any], ack: AsyncAck
+) -> T | None:
+    """The parsed payload; None (and acknowledged) when it is malformed."""
+    try:
+        return parse(body)
+    except PayloadError as error:
+        # Only reachable over Socket Mode: over HTTP the endpoint already answered 400.
+        log.warning("ignored a malformed Slack payload: %s", error)
         await ack()
-        then(payload)
-
-    return listener
+        return None
 
 
-def _event_listener(then: Callable[..., None]) -> Listener:
-    """Bolt acknowledges an event itself once this returns, which is at once."""
+def _event_listener(interactions: Interactions, requests: SlackRequests) -> Listener:
+    """Store the events that may do something; Bolt acknowledges once this returns."""
 
     async def listener(body: dict[str, Any]) -> None:
         try:
@@ -128,20 +139,29 @@ def _event_listener(then: Callable[..., None]) -> Listener:
         except PayloadError as error:
             log.warning("ignored a malformed Slack event: %s", error)
             return
-        then(event)
+        if _worth_storing(interactions, event):
+            await requests.store_event(body, event.actor.team_id, event.event_id)
 
     return listener
 
 
-def _flag_form_listener(interactions: Interactions, work: BackgroundWork) -> Listener:
-    """The flag form: field problems go back into the open modal, else it closes and we work."""
+def _worth_storing(interactions: Interactions, event: ChatEvent) -> bool:
+    """Most channel messages and reactions are chatter: only possible actions are stored."""
+    if event.type == "app_mention":
+        return interactions.mention_command(event) is not None
+    if event.type == "message":
+        return interactions.may_acknowledge(event)
+    if event.type == "reaction_added":
+        return interactions.acknowledging_reaction(event) is not None
+    return event.type == "app_home_opened" and event.tab == "home"
+
+
+def _flag_form_listener(requests: SlackRequests) -> Listener:
+    """The flag form: field problems go back into the open modal, else it is stored."""
 
     async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
-        try:
-            submission = parse_view_submission(body)
-        except PayloadError as error:
-            log.warning("ignored a malformed flag form: %s", error)
-            await ack()
+        submission = await _parsed(parse_view_submission, body, ack)
+        if submission is None:
             return
         answers = flag_form_answers(submission)
         problems = form_problems(
@@ -153,7 +173,9 @@ def _flag_form_listener(interactions: Interactions, work: BackgroundWork) -> Lis
         if problems:
             await ack(response_action="errors", errors=problems)
             return
+        await requests.store_view(
+            FLAG_FORM_KIND, body, submission.actor.team_id, submission.view_id
+        )
         await ack()
-        work.spawn(interactions.flag_form_submitted(submission, answers), "flag form")
 
     return listener

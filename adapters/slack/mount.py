@@ -25,7 +25,7 @@ def mount_slack(app: web.Application, runtime: Runtime) -> str | None:
         app_token=env.slack_app_token.get_secret_value() if env.slack_app_token else None,
         api_url=env.slack_api_url,
     )
-    adapter = SlackAdapter(runtime.core, credentials)
+    adapter = SlackAdapter(runtime, credentials)
     runtime.router.add(PLATFORM, adapter.gateway)
     app[SLACK_ADAPTER_KEY] = adapter
     app.cleanup_ctx.append(adapter.lifecycle)

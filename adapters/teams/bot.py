@@ -3,12 +3,19 @@
 Messages become `/flag` commands or reply-chain acknowledgements, reactions may acknowledge,
 card buttons, forms and "Flag this message" go to `Invokes`; every activity's conversation
 references are stored first so Frontline can write there later.
+
+Each turn is one transaction (`SharedUnitOfWork`): the mark that the activity was handled,
+its references, the use case's changes, the messages it records and the answer are committed
+together, before Teams gets its HTTP answer. A crash before that commit leaves nothing, and
+Teams' redelivery runs the activity again; after it, a redelivery is recognised and ignored.
+Nothing is sent inside the request except a form card, which must appear at once.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
@@ -30,10 +37,14 @@ from adapters.teams.invokes import CARD_RESPONSE, Invokes, message_response
 from adapters.teams.outcomes import Outcome, run_use_case
 from adapters.teams.people import PeopleDirectory
 from adapters.teams.references import ReferenceBook
+from adapters.teams.turns import CORE, TURN, core_of
 from bot import dispatch
 from bot.core import Core
 from bot.errors import DeliveryError
-from bot.messages import Message, Person, Where
+from bot.inbox.shared import SharedUnitOfWork
+from bot.messages import Message, Person, Reply, Where
+from bot.outbox.models import Outgoing
+from bot.outbox.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
 _FLAG_WORD = re.compile(r"^/?flag\b[:,]?\s*", re.IGNORECASE)
@@ -52,6 +63,20 @@ def flag_command(text: str) -> str | None:
     return stripped[match.end() :] if match else None
 
 
+_PRIVATELY = {"private": "yes"}  # Teams has no ephemeral messages: a direct message
+
+
+def _in_place(turn_context: TurnContext, where: Where) -> dict[str, str]:
+    """The answer's route: a reply to the person's message, where they wrote it."""
+    activity = turn_context.activity
+    route = {"conversation_id": where.conversation.channel_id}
+    if activity.type == ActivityTypes.message and activity.id:
+        route["reply_to"] = str(activity.id)
+        if where.thread_id:
+            route["thread_id"] = where.thread_id
+    return route
+
+
 class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
     """Turns Teams activities into core calls; rendering and sending go through the gateway."""
 
@@ -62,41 +87,48 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         references: ReferenceBook,
         people: PeopleDirectory,
         gateway: TeamsGateway,
+        delivery: DeliveryWorker | None = None,
     ) -> None:
-        self._core = core
+        self._base_core = core
+        self._delivery = delivery  # woken after each turn, to send what the turn recorded
         self._references = references
         self._people = people
         self._gateway = gateway
-        self._invokes = Invokes(core, people=people, gateway=gateway)
+        self._invokes = Invokes(people=people, gateway=gateway)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        turn = SharedUnitOfWork(self._base_core.uow())
+        turn_context.turn_state[TURN] = turn
+        turn_context.turn_state[CORE] = replace(self._base_core, uow=lambda: turn)
         try:
-            if not await self._remember(activity):
+            if not await self._remember(turn, activity):
                 log.info("teams: ignored a repeated %s activity", activity.type)
                 if activity.type == ActivityTypes.invoke:
                     await self._answer_invoke(turn_context, InvokeResponse(status=200))
                 return
             await super().on_turn(turn_context)
+            await turn.complete()
         except Exception:
             log.exception("teams: could not handle a %s activity", activity.type)
+            self._references.forget_written()
+            await turn.rollback()
             await self._apologise(turn_context)
+        finally:
+            await turn.close()
+        if self._delivery is not None:
+            self._delivery.wake()
 
-    async def _remember(self, activity: Activity) -> bool:
+    async def _remember(self, turn: SharedUnitOfWork, activity: Activity) -> bool:
         """Store the activity's references; False when it was already handled (a redelivery)."""
         key = None
         if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
             conversation = activity.conversation.id if activity.conversation else ""
             key = f"teams:{split_conversation_id(conversation or '')[0]}:{activity.id}"
-        try:
-            async with self._core.uow() as uow:
-                fresh = key is None or await uow.idempotency.claim(key, self._core.clock.now())
-                if fresh:
-                    await self._references.remember(uow, activity)
-                await uow.commit()
-        except Exception:
-            self._references.forget_written()
-            raise
+        now = self._base_core.clock.now()
+        fresh = key is None or await turn.idempotency.claim(key, now)
+        if fresh:
+            await self._references.remember(turn, activity)
         for account in [activity.from_property, *(activity.members_added or [])]:
             self._people.learn(account)
         return fresh
@@ -127,32 +159,35 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
             await self._command(turn_context, text)
 
     async def _command(self, turn_context: TurnContext, text: str) -> None:
+        core = core_of(turn_context)
         actor = await self._people.person_acting(turn_context)
         where = where_of(turn_context.activity)
         outcome = await run_use_case(
-            lambda: dispatch.handle_command(self._core, actor=actor, where=where, text=text)
+            lambda: dispatch.handle_command(core, actor=actor, where=where, text=text)
         )
         assert outcome is not None
         if outcome.reply.open_form:
-            answer = Activity(
+            # Like a modal: the form appears at once, in the request, or not at all.
+            form = Activity(
                 type=ActivityTypes.message,
                 summary="Flag an issue",
                 attachments=[card_attachment(flag_form_card())],
             )
-        else:
-            answer = await self._gateway.render(outcome.reply.message)
-        await self._respond(turn_context, answer)
+            await self._respond(turn_context, form)
+            return
+        await self._answer(turn_context, actor, outcome.reply, _in_place(turn_context, where))
 
     async def _reply_in_chain(self, turn_context: TurnContext, where: Where, text: str) -> bool:
         """A reply like `on it` under an escalation acknowledges it; False when it is not one."""
+        core = core_of(turn_context)
         actor = await self._people.person_acting(turn_context)
         outcome = await run_use_case(
-            lambda: dispatch.handle_thread_reply(self._core, actor=actor, where=where, text=text)
+            lambda: dispatch.handle_thread_reply(core, actor=actor, where=where, text=text)
         )
         if outcome is None:
             return False
         # The reply chain already got its one line from the core; the answer is for the actor.
-        await self._tell(actor, where, outcome.reply.message)
+        await self._answer(turn_context, actor, outcome.reply, _PRIVATELY)
         return True
 
     async def on_reactions_added(
@@ -165,18 +200,22 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         where = where_of(activity)
         for reaction in message_reactions:
             outcome = await self._react(
-                actor, where, str(activity.reply_to_id), str(reaction.type or "")
+                core_of(turn_context),
+                actor,
+                where,
+                str(activity.reply_to_id),
+                str(reaction.type or ""),
             )
             if outcome is not None:
-                await self._tell(actor, where, outcome.reply.message)
+                await self._answer(turn_context, actor, outcome.reply, _PRIVATELY)
                 return
 
     async def _react(
-        self, actor: Person, where: Where, message_id: str, reaction: str
+        self, core: Core, actor: Person, where: Where, message_id: str, reaction: str
     ) -> Outcome | None:
         return await run_use_case(
             lambda: dispatch.handle_reaction(
-                self._core,
+                core,
                 actor=actor,
                 conversation=where.conversation,
                 message_id=message_id,
@@ -191,7 +230,8 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         bot_id = activity.recipient.id if activity.recipient else None
         added_bot = any(member.id == bot_id for member in members_added)
         if added_bot and conversation_type_of(activity) == PERSONAL:
-            await self._respond(turn_context, await self._gateway.render(Message(_WELCOME)))
+            actor = await self._people.person_acting(turn_context)
+            await self._answer(turn_context, actor, Reply(Message(_WELCOME)), _PRIVATELY)
 
     # Invokes --------------------------------------------------------------------------------
 
@@ -226,7 +266,10 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
             )
             await self._respond(turn_context, answer, replace=str(form_card))
         else:
-            await self._respond(turn_context, await self._gateway.render(Message(body["value"])))
+            actor = await self._people.person_acting(turn_context)
+            where = where_of(turn_context.activity)
+            reply = Reply(Message(body["value"]))
+            await self._answer(turn_context, actor, reply, _in_place(turn_context, where))
 
     # Answering ------------------------------------------------------------------------------
 
@@ -238,11 +281,14 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         except DeliveryError as error:
             log.warning("teams: could not answer in the conversation: %s", error.reason)
 
-    async def _tell(self, actor: Person, where: Where, message: Message) -> None:
-        try:
-            await self._gateway.ephemeral(where.conversation, actor, message, where.thread_id)
-        except DeliveryError as error:
-            log.warning("teams: could not tell %s privately: %s", actor.user_id, error.reason)
+    async def _answer(
+        self, turn_context: TurnContext, actor: Person, reply: Reply, route: dict[str, str]
+    ) -> None:
+        """Record the answer in the outbox, in the turn's transaction (sent after the turn)."""
+        core = core_of(turn_context)
+        answer = Outgoing.answer(actor, reply.message, route, after_post_of=reply.after_post_of)
+        async with core.uow() as uow:
+            await uow.outbox.add(answer, core.clock.now())
 
     async def _answer_invoke(self, turn_context: TurnContext, response: InvokeResponse) -> None:
         await turn_context.send_activity(

@@ -3,13 +3,20 @@
 Each send runs in a `continue_conversation` turn on the stored reference of its conversation,
 whose connector client then makes exactly one Bot Connector call: create a conversation (a new
 thread in a channel, or a personal chat), send into one, reply into a reply chain, or update.
+Only the outbox's delivery worker calls it, outside any request: it paces, retries and waits
+out Retry-After; a failure here is one `DeliveryError` saying how to go on.
+
+The Bot Connector has no history to search, so `find_sent` cannot tell whether a card whose
+post ended in a 502 exists: the worker then does not post it again, and the card, if it does
+exist, is adopted when someone presses one of its buttons (`bot.escalations.adopt_post`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -23,6 +30,7 @@ from botbuilder.schema import (
     ConversationParameters,
     ConversationReference,
 )
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.teams.activities import (
     CHANNEL,
@@ -35,9 +43,11 @@ from adapters.teams.activities import (
 from adapters.teams.cards import mentioned_user_ids, message_activity
 from adapters.teams.people import Member, PeopleDirectory
 from adapters.teams.references import ReferenceBook
-from adapters.teams.throttling import ConversationPacer, RetryPolicy, send_with_retries
+from adapters.teams.refusals import refusal
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, MessageRef, Person
+from bot.outbox.models import Outgoing
+from bot.ports import SentLookup
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,25 +71,23 @@ class TeamsGateway:
         app_id: str,
         references: ReferenceBook,
         people: PeopleDirectory,
-        pacer: ConversationPacer | None = None,
-        retry: RetryPolicy | None = None,
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id
         self._references = references
         self._people = people
-        self._pacer = pacer or ConversationPacer()
-        self._retry = retry or RetryPolicy()
 
-    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+    async def post(
+        self, conversation: Conversation, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         reference = await self._place(conversation)
         activity = await self.render(message)
         if not _is_channel(reference):
             sent = await self._call(
                 reference,
-                conversation.channel_id,
                 "a message",
                 lambda c: c.conversations.send_to_conversation(conversation.channel_id, activity),
+                creates=True,
             )
             return MessageRef(conversation, str(sent.id))
         # A new post in a channel is a new conversation (thread) there, as Teams models it.
@@ -95,16 +103,18 @@ class TeamsGateway:
         )
         created = await self._call(
             reference,
-            conversation.channel_id,
             "a channel post",
             lambda c: c.conversations.create_conversation(parameters),
+            creates=True,
         )
         root = created.activity_id or split_conversation_id(created.id or "")[1]
         if not root:
             raise DeliveryError("Teams did not say which message it created")
         return MessageRef(conversation, str(root))
 
-    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+    async def reply(
+        self, thread: MessageRef, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         conversation = thread.conversation
         reference = await self._place(conversation)
         activity = await self.render(message)
@@ -112,18 +122,18 @@ class TeamsGateway:
             # Chats have no reply chains: the reply is the next message in the chat.
             sent = await self._call(
                 reference,
-                conversation.channel_id,
                 "a message",
                 lambda c: c.conversations.send_to_conversation(conversation.channel_id, activity),
+                creates=True,
             )
             return MessageRef(conversation, str(sent.id), thread.thread_root)
         chain = thread_conversation_id(conversation.channel_id, thread.thread_root)
         activity.reply_to_id = thread.thread_root
         sent = await self._call(
             reference,
-            conversation.channel_id,
             "a reply",
             lambda c: c.conversations.reply_to_activity(chain, thread.thread_root, activity),
+            creates=True,
         )
         return MessageRef(conversation, str(sent.id), thread.thread_root)
 
@@ -137,13 +147,13 @@ class TeamsGateway:
             target = thread_conversation_id(conversation.channel_id, ref.thread_root)
         await self._call(
             reference,
-            conversation.channel_id,
             "an update",
             lambda c: c.conversations.update_activity(target, ref.message_id, activity),
-            idempotent=True,
         )
 
-    async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
+    async def direct_message(
+        self, person: Person, message: Message, *, marker: str | None = None
+    ) -> MessageRef | None:
         chat = await self._references.personal_chat(person.user_id)
         if chat is None:
             chat = await self._open_personal_chat(person)
@@ -151,11 +161,31 @@ class TeamsGateway:
         activity = await self.render(message)
         sent = await self._call(
             chat,
-            chat_id,
             "a direct message",
             lambda c: c.conversations.send_to_conversation(chat_id, activity),
+            creates=True,
         )
         return MessageRef(Conversation(PLATFORM, person.workspace_id, chat_id), str(sent.id))
+
+    async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
+        """Answer in the conversation the person wrote in (replying to their message), or by DM.
+
+        Teams has no message only one person sees in a shared conversation, so an answer meant
+        for one person (`route["private"]`) is a direct message.
+        """
+        channel, reply_to = route.get("conversation_id"), route.get("reply_to")
+        if route.get("private") or not channel:
+            await self.direct_message(person, message)
+            return
+        conversation = Conversation(PLATFORM, person.workspace_id, channel)
+        if reply_to:
+            thread = route.get("thread_id") or reply_to
+            await self.reply(MessageRef(conversation, reply_to, thread), message)
+        else:
+            await self.post(conversation, message)
+
+    async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
+        return SentLookup(known=False)  # the Bot Connector keeps no history to search
 
     async def ephemeral(
         self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
@@ -188,7 +218,11 @@ class TeamsGateway:
     async def respond(
         self, turn_context: TurnContext, activity: Activity, *, replace: str | None = None
     ) -> None:
-        """Answer in the turn's conversation (or replace message `replace`), paced and retried."""
+        """Show a card in the turn's conversation now (a form), or replace message `replace`.
+
+        Only for what must appear at once, like a modal elsewhere; one attempt, no retries:
+        every other answer goes through the outbox.
+        """
         incoming = turn_context.activity
         connector = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
         conversation_id = incoming.conversation.id
@@ -197,28 +231,20 @@ class TeamsGateway:
         activity.recipient = incoming.from_property
         await prepare_connector(connector)
 
-        async def send() -> Any:
+        try:
             if replace is not None:
                 activity.id = replace
-                return await connector.conversations.update_activity(
-                    conversation_id, replace, activity
-                )
-            if incoming.type != ActivityTypes.message:
+                await connector.conversations.update_activity(conversation_id, replace, activity)
+            elif incoming.type != ActivityTypes.message:
                 # Not a message (an install, say): nothing to reply to, just say it.
-                return await connector.conversations.send_to_conversation(conversation_id, activity)
-            activity.reply_to_id = incoming.id
-            return await connector.conversations.reply_to_activity(
-                conversation_id, incoming.id, activity
-            )
-
-        await send_with_retries(
-            send,
-            conversation_id=split_conversation_id(conversation_id)[0],
-            what="a reply",
-            pacer=self._pacer,
-            policy=self._retry,
-            idempotent=replace is not None,
-        )
+                await connector.conversations.send_to_conversation(conversation_id, activity)
+            else:
+                activity.reply_to_id = incoming.id
+                await connector.conversations.reply_to_activity(
+                    conversation_id, incoming.id, activity
+                )
+        except (HttpOperationError, ClientRequestError) as error:
+            raise refusal(error, "a reply") from None
 
     async def _place(self, conversation: Conversation) -> ConversationReference:
         reference = await self._references.conversation(conversation.channel_id)
@@ -260,10 +286,9 @@ class TeamsGateway:
         )
         created = await self._call(
             seen,
-            f"personal:{person.user_id}",
             "a personal chat",
+            # Teams answers with the one existing 1:1 chat: safe to repeat.
             lambda c: c.conversations.create_conversation(parameters),
-            idempotent=True,  # Teams answers with the one existing 1:1 chat
         )
         chat = ConversationReference(
             channel_id=seen.channel_id,
@@ -280,28 +305,21 @@ class TeamsGateway:
     async def _call(
         self,
         reference: ConversationReference,
-        pace_key: str,
         what: str,
         operation: Callable[[Any], Awaitable[T]],
         *,
-        idempotent: bool = False,
+        creates: bool = False,
     ) -> T:
-        """Run one Bot Connector operation in a proactive turn on `reference`."""
+        """Run one Bot Connector operation in a proactive turn on `reference`, once."""
         outcome: list[T] = []
 
         async def in_turn(turn_context: TurnContext) -> None:
             connector = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
             await prepare_connector(connector)
-            outcome.append(
-                await send_with_retries(
-                    lambda: operation(connector),
-                    conversation_id=pace_key,
-                    what=what,
-                    pacer=self._pacer,
-                    policy=self._retry,
-                    idempotent=idempotent,
-                )
-            )
+            try:
+                outcome.append(await operation(connector))
+            except (HttpOperationError, ClientRequestError) as error:
+                raise refusal(error, what, creates=creates) from None
 
         proactive = ConversationReference().deserialize(reference.serialize())
         proactive.activity_id = None
@@ -315,16 +333,17 @@ class TeamsGateway:
             raise DeliveryError(
                 f"Frontline could not send {what} to Teams ({type(error).__name__})",
                 retryable=True,
+                uncertain=creates,
             ) from None
         return outcome[0]
 
 
 async def prepare_connector(connector: Any) -> None:
-    """Set the connector client up for one send: our retries only, a token fetched off-loop."""
+    """Set the connector client up for one send: no retries of its own, a token fetched off-loop."""
     if connector is None:
         raise DeliveryError("no Bot Connector client for this conversation")
     config = connector.config
-    # One retry layer is enough: ours, which knows 429 and Retry-After.
+    # One retry layer is enough: the delivery worker's, which knows 429 and Retry-After.
     config.retry_policy.retries = 0
     config.connection.timeout = _CONNECT_TIMEOUT
     credentials = config.credentials

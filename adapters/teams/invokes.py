@@ -25,10 +25,12 @@ from adapters.teams.forms import (
 from adapters.teams.gateway import TeamsGateway
 from adapters.teams.outcomes import Outcome, run_use_case
 from adapters.teams.people import PeopleDirectory
+from adapters.teams.turns import complete, core_of
 from bot import dispatch
-from bot.core import Core
 from bot.errors import UsageError
 from bot.flags.models import parse_flag_number
+from bot.messages import MessageRef
+from bot.outbox.models import without_post_link
 
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
@@ -37,8 +39,7 @@ CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 class Invokes:
     """Answers Frontline's card actions and message extension with core calls."""
 
-    def __init__(self, core: Core, *, people: PeopleDirectory, gateway: TeamsGateway) -> None:
-        self._core = core
+    def __init__(self, *, people: PeopleDirectory, gateway: TeamsGateway) -> None:
         self._people = people
         self._gateway = gateway
 
@@ -48,6 +49,7 @@ class Invokes:
         """A button or the form on one of Frontline's cards."""
         if verb == FORM_VERB:
             return await self._form_submitted(turn_context, read_form(data))
+        core = core_of(turn_context)
         actor = await self._people.person_acting(turn_context)
         value = str(data.get("value") or "")
         outcome: Outcome | None
@@ -55,7 +57,7 @@ class Invokes:
             note = data.get(NOTE_INPUT)
             outcome = await run_use_case(
                 lambda: dispatch.handle_resolve(
-                    self._core,
+                    core,
                     actor=actor,
                     number=_flag_number(value),
                     note=note if isinstance(note, str) else None,
@@ -63,10 +65,17 @@ class Invokes:
             )
         else:
             outcome = await run_use_case(
-                lambda: dispatch.handle_action(self._core, actor=actor, action_id=verb, value=value)
+                lambda: dispatch.handle_action(
+                    core,
+                    actor=actor,
+                    action_id=verb,
+                    value=value,
+                    pressed_on=_card_pressed(turn_context),
+                )
             )
         assert outcome is not None
-        message = outcome.reply.message
+        await complete(turn_context)  # stored before answering; rendering reads names
+        message = without_post_link(outcome.reply.message)
         return message_response(plain_text(message, await self._gateway.members_for(message)))
 
     def open_flag_dialog(self, value: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +97,8 @@ class Invokes:
             link = form_from_message(payload).source_link
             form = FlagForm(form.kind, form.summary, form.customer_refs, form.severity, link)
         outcome = await self._submit(turn_context, form)
-        text = plain_text(outcome.reply.message, {})
+        await complete(turn_context)
+        text = plain_text(without_post_link(outcome.reply.message), {})
         if outcome.failed:
             return dialog_response(flag_form_card(form, problem=text, in_dialog=True))
         return dialog_message(text)
@@ -96,7 +106,8 @@ class Invokes:
     async def _form_submitted(self, turn_context: TurnContext, form: FlagForm) -> dict[str, Any]:
         """The flag form card was sent: its answer replaces the form (or shows it again)."""
         outcome = await self._submit(turn_context, form)
-        message = outcome.reply.message
+        await complete(turn_context)
+        message = without_post_link(outcome.reply.message)
         if outcome.failed:
             return card_response(flag_form_card(form, problem=plain_text(message, {})))
         return card_response(adaptive_card(message, await self._gateway.members_for(message)))
@@ -104,9 +115,10 @@ class Invokes:
     async def _submit(self, turn_context: TurnContext, form: FlagForm) -> Outcome:
         actor = await self._people.person_acting(turn_context)
         where = where_of(turn_context.activity)
+        core = core_of(turn_context)
         outcome = await run_use_case(
             lambda: dispatch.handle_form(
-                self._core,
+                core,
                 actor=actor,
                 where=where,
                 kind=form.kind,
@@ -118,6 +130,16 @@ class Invokes:
         )
         assert outcome is not None
         return outcome
+
+
+def _card_pressed(turn_context: TurnContext) -> MessageRef | None:
+    """The card whose button was pressed: its message in its channel, when Teams says."""
+    activity = turn_context.activity
+    message_id = activity.reply_to_id
+    if not message_id:
+        return None
+    where = where_of(activity)
+    return MessageRef(where.conversation, str(message_id))
 
 
 def card_response(content: dict[str, Any]) -> dict[str, Any]:

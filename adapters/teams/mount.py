@@ -55,7 +55,13 @@ def attach_teams(
         adapter, app_id=env.microsoft_app_id or "", references=references, people=people
     )
     runtime.router.add(PLATFORM, gateway)
-    bot = TeamsBot(runtime.core, references=references, people=people, gateway=gateway)
+    bot = TeamsBot(
+        runtime.core,
+        references=references,
+        people=people,
+        gateway=gateway,
+        delivery=runtime.delivery,
+    )
     app.router.add_post(MESSAGES_PATH, MessagesEndpoint(adapter, bot, authentication).handle)
 
     async def check_channels(_: web.Application) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from bot.core import Core
-from bot.delivery import deliver, record_failure
 from bot.durations import format_duration
-from bot.errors import DeliveryError, FlagNotFound, InvalidState, NotAllowed
+from bot.errors import FlagNotFound, InvalidState, NotAllowed
 from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent
 from bot.flags.rendering import escalation_post
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
+from bot.outbox.models import DeliveryStatus, Outgoing, OutgoingKind
 from bot.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def escalation_conversation(core: Core, flag: Flag) -> Conversation | None:
@@ -21,62 +24,107 @@ def escalation_conversation(core: Core, flag: Flag) -> Conversation | None:
     return Conversation(flag.platform, flag.workspace_id, channel) if channel else None
 
 
-async def post_escalation(core: Core, flag: Flag) -> MessageRef | None:
-    """Post the escalation and remember where, so it can be updated in place later."""
+async def post_escalation(core: Core, uow: UnitOfWork, flag: Flag) -> bool:
+    """Record the escalation post in the outbox; False when there is nowhere to post it."""
     assert flag.id is not None
+    now = core.clock.now()
     conversation = escalation_conversation(core, flag)
     if conversation is None:
         # Posting where it was raised (maybe a DM) would hide it from every manager.
-        missing = DeliveryError(
-            f"no escalation channel is configured for {flag.platform}",
-            admin_hint=f"set channels.{flag.platform}.escalations in frontline.yml",
+        detail = (
+            f"escalation post: no escalation channel is configured for {flag.platform} "
+            f"(set channels.{flag.platform}.escalations in frontline.yml)"
         )
-        await record_failure(core, flag, "escalation post", missing)
-        return None
-    message = escalation_post(flag, core.clock.now(), core.config)
-    ref = await deliver(core, flag, "escalation post", core.chat.post(conversation, message))
-    if ref is None:
-        return None
-    async with core.uow() as uow:
-        stored = await uow.flags.get_by_id(flag.id)
-        if stored is not None:
-            stored.post = ref
-            await uow.flags.save(stored)
-            await uow.timeline.add(
-                TimelineEvent(flag.id, core.clock.now(), EventKind.POSTED, None, "")
-            )
-            await uow.commit()
-    flag.post = ref
-    return ref
+        log.warning("cannot post %s: %s", flag.key, detail)
+        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.DELIVERY_FAILED, None, detail))
+        return False
+    message = escalation_post(flag, now, core.config)
+    outgoing = Outgoing.post(conversation, message, purpose="escalation post", flag_id=flag.id)
+    await uow.outbox.add(outgoing, now)
+    return True
 
 
-async def refresh_post(core: Core, flag: Flag) -> None:
-    """Update the escalation post in place so it shows the flag as it stands now."""
+def _has_post(core: Core, flag: Flag) -> bool:
+    """Whether the flag has (or is getting) an escalation post to update and thread under."""
+    return flag.post is not None or (
+        flag.kind is FlagKind.ESCALATE and escalation_conversation(core, flag) is not None
+    )
+
+
+def _post_place(core: Core, flag: Flag) -> Conversation:
     if flag.post is not None:
-        message = escalation_post(flag, core.clock.now(), core.config)
-        await deliver(core, flag, "post update", core.chat.update(flag.post, message))
+        return flag.post.conversation
+    conversation = escalation_conversation(core, flag)
+    assert conversation is not None
+    return conversation
 
 
-async def say_in_thread(core: Core, flag: Flag, text: str) -> None:
-    """Add one line to the escalation's thread, when it has been posted."""
-    if flag.post is not None:
-        await deliver(core, flag, "thread line", core.chat.reply(flag.post, Message(text)))
+async def adopt_post(core: Core, uow: UnitOfWork, flag: Flag, pressed_on: MessageRef) -> None:
+    """A button pressed on a post Frontline never heard back about makes it the flag's post.
+
+    After an uncertain failure (a 502 once the card may exist) a platform without history
+    (Teams) cannot say whether the post arrived; the press proves it did, and where.
+    """
+    if flag.id is None or flag.post is not None or flag.kind is not FlagKind.ESCALATE:
+        return
+    expected = escalation_conversation(core, flag)
+    if expected is None or pressed_on.conversation != expected:
+        return
+    if await uow.outbox.post_state(flag.id) is DeliveryStatus.SENT:
+        return
+    flag.post = MessageRef(pressed_on.conversation, pressed_on.message_id)
+    await uow.flags.save(flag)
+    await uow.timeline.add(
+        TimelineEvent(
+            flag.id, core.clock.now(), EventKind.POSTED, None, "found from a button on it"
+        )
+    )
+    log.info("%s: adopted its escalation post from a button pressed on it", flag.key)
 
 
-async def tell_person(core: Core, flag: Flag, person: Person, actor: Person, text: str) -> None:
-    """Tell someone (usually the reporter) what happened, unless they did it themselves."""
+async def refresh_post(core: Core, uow: UnitOfWork, flag: Flag) -> None:
+    """Record an update of the escalation post, so it shows the flag as it stands now."""
+    if flag.id is not None and _has_post(core, flag):
+        now = core.clock.now()
+        message = escalation_post(flag, now, core.config)
+        outgoing = Outgoing.on_flag_post(
+            OutgoingKind.UPDATE, _post_place(core, flag), flag.id, message
+        )
+        await uow.outbox.add(outgoing, now)
+
+
+async def say_in_thread(core: Core, uow: UnitOfWork, flag: Flag, text: str) -> None:
+    """Record one line for the escalation's thread."""
+    if flag.id is not None and _has_post(core, flag):
+        outgoing = Outgoing.on_flag_post(
+            OutgoingKind.REPLY, _post_place(core, flag), flag.id, Message(text)
+        )
+        await uow.outbox.add(outgoing, core.clock.now())
+
+
+async def tell_person(
+    core: Core, uow: UnitOfWork, flag: Flag, person: Person, actor: Person, text: str
+) -> None:
+    """Record a private message to someone (usually the reporter), unless they did it."""
     if person.user_id != actor.user_id:
-        await deliver(core, flag, "direct message", core.chat.direct_message(person, Message(text)))
+        outgoing = Outgoing.direct(person, Message(text), purpose="direct message", flag_id=flag.id)
+        await uow.outbox.add(outgoing, core.clock.now())
 
 
-async def acknowledge(core: Core, *, actor: Person, number: int, via: str) -> Reply:
+async def acknowledge(
+    core: Core, *, actor: Person, number: int, via: str, pressed_on: MessageRef | None = None
+) -> Reply:
     """Acknowledge an escalation; the first acknowledger owns it, later ones are recorded."""
     async with core.uow() as uow:
         flag = await uow.flags.get(actor.workspace_id, number)
         if flag is None or flag.platform != actor.platform:
             raise FlagNotFound(f"F-{number}")
+        if pressed_on is not None:
+            await adopt_post(core, uow, flag, pressed_on)
         outcome = await _record_ack(core, uow, flag, actor, via)
-    return await _announce_ack(core, outcome, actor)
+        await _announce_ack(core, uow, outcome, actor)
+        await uow.commit()
+    return outcome.reply
 
 
 async def acknowledge_by_reply(
@@ -122,7 +170,9 @@ async def _acknowledge_post(
         if flag is None:
             return None
         outcome = await _record_ack(core, uow, flag, actor, via)
-    return await _announce_ack(core, outcome, actor)
+        await _announce_ack(core, uow, outcome, actor)
+        await uow.commit()
+    return outcome.reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +185,7 @@ class _AckOutcome:
 async def _record_ack(
     core: Core, uow: UnitOfWork, flag: Flag, actor: Person, via: str
 ) -> _AckOutcome:
-    """Store the acknowledgement (the caller announces it once the unit of work is closed)."""
+    """Store the acknowledgement (the caller announces it and commits)."""
     assert flag.id is not None
     if flag.kind is not FlagKind.ESCALATE:
         raise InvalidState(
@@ -165,7 +215,6 @@ async def _record_ack(
                 f"via {via}; owner stays {owner.mention}",
             )
         )
-        await uow.commit()
         text = (
             f"{flag.key} was already acknowledged by {owner.mention}; they stay the owner. "
             "Your acknowledgement is on the timeline."
@@ -177,24 +226,23 @@ async def _record_ack(
     await uow.timeline.add(
         TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, actor, f"via {via} after {took}")
     )
-    await uow.commit()
     reply = Reply(Message(f"You own *{flag.key}* now. The reporter has been told."))
     return _AckOutcome(flag, reply, took)
 
 
-async def _announce_ack(core: Core, outcome: _AckOutcome, actor: Person) -> Reply:
-    """Update the post, add the thread line and tell the reporter, for a first ack."""
+async def _announce_ack(core: Core, uow: UnitOfWork, outcome: _AckOutcome, actor: Person) -> None:
+    """Record the post update, the thread line and the word to the reporter, for a first ack."""
     flag, took = outcome.flag, outcome.took
     if took is None:
-        return outcome.reply
-    await refresh_post(core, flag)
-    await say_in_thread(core, flag, f"✅ Acknowledged by {actor.mention} after {took}.")
+        return
+    await refresh_post(core, uow, flag)
+    await say_in_thread(core, uow, flag, f"✅ Acknowledged by {actor.mention} after {took}.")
     await tell_person(
         core,
+        uow,
         flag,
         flag.reporter,
         actor,
         f"Your escalation *{flag.key}* ({flag.summary}) was acknowledged by {actor.mention} "
         f"after {took}.",
     )
-    return outcome.reply

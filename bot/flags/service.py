@@ -18,6 +18,7 @@ from bot.flags.commands import RaiseFlag
 from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent, flag_key
 from bot.flags.rendering import SEVERITY_LABEL, flag_line, local_time, timeline_message
 from bot.messages import Message, Person, Reply, Where
+from bot.outbox.models import POST_LINK
 from bot.ports import UnitOfWork
 from bot.themes.service import assign_theme, weekly_count
 
@@ -63,6 +64,8 @@ async def raise_flag(
                 TimelineEvent(flag.id, now, EventKind.THEMED, None, f"#{theme.slug}")
             )
             count = await weekly_count(uow, theme, now)
+        else:
+            posted = await post_escalation(core, uow, flag)
         await uow.commit()
     log.info("flag %s raised (%s) in workspace %s", flag.key, flag.kind, flag.workspace_id)
     clock = _clock_sentence(flag, policy.update_every)
@@ -73,21 +76,19 @@ async def raise_flag(
                 f"({count} flag{'s' if count != 1 else ''} this week).{clock}"
             )
         )
-    ref = await post_escalation(core, flag)
-    if ref is None:
+    if not posted:
         return Reply(
             Message(
                 f"🚩 *{flag.key}* is recorded, but posting it to the escalation channel failed; "
                 f"`/flag show {flag.key}` says why. Tell your Frontline admin.{clock}"
             )
         )
-    link = await core.chat.permalink(ref)
-    where_posted = f"<{link}|the escalation post>" if link else "the escalation channel"
     return Reply(
         Message(
             f"🚩 *{flag.key}* escalated ({SEVERITY_LABEL[flag.severity]}): see "
-            f"{where_posted}. A manager will acknowledge it in the thread.{clock}"
-        )
+            f"{POST_LINK}. A manager will acknowledge it in the thread.{clock}"
+        ),
+        after_post_of=flag.id,
     )
 
 
@@ -138,14 +139,15 @@ async def record_customer_update(
         await uow.timeline.add(
             TimelineEvent(flag.id, now, EventKind.CUSTOMER_UPDATED, actor, note or "")
         )
+        due = local_time(flag.update_due_at or now, core.config.tz)
+        if flag.has_customer:
+            await refresh_post(core, uow, flag)
+            await say_in_thread(
+                core, uow, flag, f"📣 Customer updated by {actor.mention}; next update by {due}."
+            )
         await uow.commit()
     if not flag.has_customer:
         return Reply(Message(f"Noted on *{flag.key}*. It has no customer attached, so no clock."))
-    due = local_time(flag.update_due_at or now, core.config.tz)
-    await refresh_post(core, flag)
-    await say_in_thread(
-        core, flag, f"📣 Customer updated by {actor.mention}; next update by {due}."
-    )
     return Reply(Message(f"Customer update recorded on *{flag.key}*; next one due by {due}."))
 
 
@@ -163,10 +165,10 @@ async def snooze(core: Core, *, actor: Person, number: int, duration: timedelta)
                 flag.id, now, EventKind.SNOOZED, actor, f"for {format_duration(duration)}"
             )
         )
+        until = local_time(now + duration, core.config.tz)
+        await refresh_post(core, uow, flag)
+        await say_in_thread(core, uow, flag, f"💤 Snoozed by {actor.mention} until {until}.")
         await uow.commit()
-    until = local_time(now + duration, core.config.tz)
-    await refresh_post(core, flag)
-    await say_in_thread(core, flag, f"💤 Snoozed by {actor.mention} until {until}.")
     return Reply(Message(f"*{flag.key}* snoozed until {until}."))
 
 
@@ -182,14 +184,14 @@ async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -
         assert flag.id is not None
         await uow.flags.save(flag)
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.RESOLVED, actor, note or ""))
+        suffix = f": {note}" if note else ""
+        await refresh_post(core, uow, flag)
+        await say_in_thread(core, uow, flag, f"✔️ Resolved by {actor.mention}{suffix}")
+        told = f"*{flag.key}* ({flag.summary}) was resolved by {actor.mention}{suffix}"
+        await tell_person(core, uow, flag, flag.reporter, actor, f"Your flag {told}")
+        if owner is not None and owner.user_id != flag.reporter.user_id:
+            await tell_person(core, uow, flag, owner, actor, f"The escalation you own, {told}")
         await uow.commit()
-    suffix = f": {note}" if note else ""
-    await refresh_post(core, flag)
-    await say_in_thread(core, flag, f"✔️ Resolved by {actor.mention}{suffix}")
-    told = f"*{flag.key}* ({flag.summary}) was resolved by {actor.mention}{suffix}"
-    await tell_person(core, flag, flag.reporter, actor, f"Your flag {told}")
-    if owner is not None and owner.user_id != flag.reporter.user_id:
-        await tell_person(core, flag, owner, actor, f"The escalation you own, {told}")
     return Reply(Message(f"*{flag.key}* resolved."))
 
 

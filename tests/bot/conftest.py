@@ -12,6 +12,8 @@ from bot.clock import FakeClock
 from bot.config.models import FrontlineConfig
 from bot.core import Core
 from bot.messages import Conversation, Person, Reply, Where
+from bot.outbox.models import Outgoing
+from bot.outbox.worker import DeliveryWorker
 from tests.fakes.chat import RecordingChat
 from tests.fakes.memory import InMemoryUnitOfWorkFactory
 
@@ -38,6 +40,14 @@ class World:
             self.core, actor=person(who), where=where(channel), text=text
         )
 
+    async def answer(self, who: str, reply: Reply) -> str:
+        """Deliver `reply` to `who` as an adapter does (through the outbox); its text."""
+        answer = Outgoing.answer(person(who), reply.message, {}, after_post_of=reply.after_post_of)
+        async with self.core.uow() as uow:
+            await uow.outbox.add(answer, self.clock.now())
+            await uow.commit()
+        return self.chat.of_kind("answer")[-1].message.text
+
     async def press(self, who: str, action_id: str, value: str) -> Reply:
         return await dispatch.handle_action(
             self.core, actor=person(who), action_id=action_id, value=value
@@ -51,7 +61,9 @@ def make_world(config: FrontlineConfig | None = None) -> World:
     cfg = config or FrontlineConfig.model_validate(
         {"channels": {"slack": {"escalations": "C-esc", "triage": "C-triage"}}}
     )
-    core = Core(uow=store, chat=chat, clock=clock, config=cfg)
+    core = Core(uow=store, clock=clock, config=cfg)
+    # Like the console: whatever a use case records in the outbox is delivered at its commit.
+    store.store.after_commit = DeliveryWorker(core, chat).drain
     return World(core, chat, clock, store)
 
 

@@ -29,8 +29,10 @@ async def stored(world: World, number: int):  # type: ignore[no-untyped-def]
 
 async def test_escalate_posts_in_the_escalation_channel_and_confirms(world: World) -> None:
     reply = await world.flag("ana", "escalate checkout fails for all EU cards ZD-9912 sev:high")
-    assert "F-1" in reply.message.text
-    assert "https://chat.example/C-esc/m1" in reply.message.text
+    answer = await world.answer("ana", reply)
+    assert "F-1" in answer
+    # Delivered after the post, with a link to it.
+    assert "<https://chat.example/C-esc/m1|the escalation post>" in answer
     [post] = world.chat.of_kind("post")
     assert post.conversation == Conversation("slack", WS, "C-esc")
     assert "checkout fails for all EU cards" in post.message.text
@@ -234,7 +236,8 @@ async def test_customer_update_restarts_clock_and_snooze_holds_it(world: World) 
 async def test_refused_post_keeps_the_flag_and_says_why(world: World) -> None:
     world.chat.refuse = "not_in_channel"
     reply = await world.flag("ana", "escalate payments down")
-    assert "is recorded, but posting it to the escalation channel failed" in reply.message.text
+    answer = await world.answer("ana", reply)
+    assert "is recorded, but posting it to the escalation channel failed" in answer
     flag = await stored(world, 1)
     assert flag is not None and flag.post is None
     assert await events(world, 1) == [EventKind.FLAGGED, EventKind.DELIVERY_FAILED]

@@ -48,7 +48,7 @@ async def console(tmp_path: Path) -> AsyncIterator[Console]:
         gateways={"console": gateway},
         url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
     )
-    session = ConsoleSession(runtime.core, gateway, clock, output.append)
+    session = ConsoleSession(runtime.core, gateway, clock, output.append, runtime.delivery)
     yield Console(session, gateway, runtime, output)
     await runtime.close()
 
@@ -165,7 +165,9 @@ async def test_a_new_session_never_mistakes_its_messages_for_old_posts(
         url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
     )
     try:
-        session = ConsoleSession(runtime.core, gateway, console.session.clock, output.append)
+        session = ConsoleSession(
+            runtime.core, gateway, console.session.clock, output.append, runtime.delivery
+        )
         for line in ("say hello", "as maria", "reply 1 ack"):
             await session.handle_line(line)
         async with runtime.core.uow() as uow:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, MessageRef, Person
+from bot.outbox.models import Outgoing
+from bot.ports import SentLookup
 
 
 @dataclass
@@ -36,13 +40,17 @@ class RecordingChat:
     def of_kind(self, kind: str) -> list[Sent]:
         return [s for s in self.sent if s.kind == kind]
 
-    async def post(self, conversation: Conversation, message: Message) -> MessageRef:
+    async def post(
+        self, conversation: Conversation, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         self._check()
         ref = MessageRef(conversation, self._id())
         self.sent.append(Sent("post", message, conversation, ref))
         return ref
 
-    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+    async def reply(
+        self, thread: MessageRef, message: Message, *, marker: str | None = None
+    ) -> MessageRef:
         self._check()
         ref = MessageRef(thread.conversation, self._id(), thread.thread_root)
         self.sent.append(Sent("reply", message, thread.conversation, ref))
@@ -52,10 +60,19 @@ class RecordingChat:
         self._check()
         self.sent.append(Sent("update", message, ref.conversation, ref))
 
-    async def direct_message(self, person: Person, message: Message) -> MessageRef | None:
+    async def direct_message(
+        self, person: Person, message: Message, *, marker: str | None = None
+    ) -> MessageRef | None:
         self._check()
         self.sent.append(Sent("dm", message, person=person))
         return None
+
+    async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
+        # Answers reach the person however a refused channel is (a DM, a response URL).
+        self.sent.append(Sent("answer", message, person=person))
+
+    async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
+        return SentLookup(known=True)
 
     async def ephemeral(
         self, conversation: Conversation, person: Person, message: Message, thread_id: str | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -21,10 +21,19 @@ from bot.ports import (
     ConversationReferenceRepository,
     FlagRepository,
     IdempotencyRepository,
+    InboxRepository,
+    OutboxRepository,
     ThemeRepository,
     TimelineRepository,
 )
 from bot.themes.models import Theme
+from tests.fakes.queues import (
+    InboxEntry,
+    InMemoryInboxRepository,
+    InMemoryOutboxRepository,
+    OutboxEntry,
+    copy_entries,
+)
 
 
 @dataclasses.dataclass
@@ -38,6 +47,8 @@ class _State:
     references: dict[tuple[str, str], tuple[dict[str, Any], datetime]] = dataclasses.field(
         default_factory=dict
     )
+    inbox: dict[int, InboxEntry] = dataclasses.field(default_factory=dict)
+    outbox: dict[int, OutboxEntry] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -50,6 +61,7 @@ class _Changes:
     claimed: set[str] = dataclasses.field(default_factory=set)
     purged: set[str] = dataclasses.field(default_factory=set)
     references: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    queues: bool = False  # the inbox or outbox was touched (written back whole)
 
 
 def _copy_flag(flag: Flag) -> Flag:
@@ -93,6 +105,17 @@ class MemoryStore:
         self.counters: dict[str, int] = {}
         self.pending_claims: dict[str, object] = {}
         self._last_id = 0
+        # Unit tests of the core can deliver the outbox after each commit, like the console.
+        self.after_commit: Callable[[], Awaitable[object]] | None = None
+        self._in_after_commit = False
+
+    async def run_after_commit(self) -> None:
+        if self.after_commit is not None and not self._in_after_commit:
+            self._in_after_commit = True
+            try:
+                await self.after_commit()
+            finally:
+                self._in_after_commit = False
 
     def next_id(self) -> int:
         self._last_id += 1
@@ -105,6 +128,8 @@ class MemoryStore:
             themes={i: _copy_theme(t) for i, t in self.committed.themes.items()},
             keys=dict(self.committed.keys),
             references=copy.deepcopy(self.committed.references),
+            inbox=copy_entries(self.committed.inbox),
+            outbox=copy_entries(self.committed.outbox),
         )
 
     def apply(self, working: _State, changes: _Changes) -> None:
@@ -126,6 +151,10 @@ class MemoryStore:
             committed.keys[key] = working.keys[key]
         for ref_key in changes.references:
             committed.references[ref_key] = copy.deepcopy(working.references[ref_key])
+        if changes.queues:
+            # Last writer wins, like row updates; tests of the queues run one worker at a time.
+            committed.inbox = copy_entries(working.inbox)
+            committed.outbox = copy_entries(working.outbox)
 
 
 def _check_unique_flag(stored: Iterable[Flag], flag: Flag) -> None:
@@ -349,6 +378,8 @@ class InMemoryUnitOfWork:
         self.conversations: ConversationReferenceRepository = (
             InMemoryConversationReferenceRepository(self)
         )
+        self.inbox: InboxRepository = InMemoryInboxRepository(self)
+        self.outbox: OutboxRepository = InMemoryOutboxRepository(self)
 
     def begin(self) -> tuple[_State, _Changes]:
         """The working state, snapshotted on first use after a commit or rollback."""
@@ -364,6 +395,7 @@ class InMemoryUnitOfWork:
             finally:
                 self._end()
         self.commits += 1
+        await self.store.run_after_commit()
 
     async def rollback(self) -> None:
         self._end()

@@ -18,6 +18,7 @@ from adapters.slack.signature import signed_headers
 from adapters.wiring import Runtime
 from bot.clock import FakeClock
 from bot.flags.models import Flag
+from tests.settle import settled
 from tests.slack.fake_slack import TEAM_ID, Call, FakeSlack
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "slack"
@@ -124,9 +125,9 @@ class SlackDriver:
         )
         return await self.interactive(payload)
 
-    async def settle(self) -> None:
-        """Wait until the work started by the requests so far is done."""
-        await asyncio.wait_for(self.adapter.work.wait_idle(), 10)
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until the requests so far are run and their messages due now are delivered."""
+        await settled(self.runtime, within)
 
     async def flag(self, number: int) -> Flag:
         async with self.runtime.core.uow() as uow:

@@ -50,6 +50,7 @@ class FakeSlack:
         self.socket_outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.socket_inbox: list[dict[str, Any]] = []
         self.socket_connections = 0
+        self.history: dict[str, list[dict[str, Any]]] = {}  # messages posted, by channel
         self._ts = 1_700_000_000
         self._server: TestServer | None = None
 
@@ -105,17 +106,20 @@ class FakeSlack:
         method = request.match_info["method"]
         params = await _params(request)
         self.calls.append(Call(method, params))
+        pending = self.refusals.get(method)
+        refusal = pending.pop(0) if pending else None
+        # A slow answer still does its work first, as Slack does: a message posted but
+        # answered too late for the client exists all the same.
+        answer = self._answer(method, params) if refusal is None else None
         if self.delay or method in self.slow:
             await asyncio.sleep(self.delay + self.slow.get(method, 0.0))
-        pending = self.refusals.get(method)
-        if pending:
-            refusal = pending.pop(0)
+        if refusal is not None:
             return web.json_response(
                 {"ok": False, "error": refusal.error},
                 status=refusal.status,
                 headers=refusal.headers,
             )
-        return web.json_response(self._answer(method, params))
+        return web.json_response(answer)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
@@ -134,7 +138,23 @@ class FakeSlack:
             return {"ok": False, "error": "not_in_channel"}
         if method == "chat.postMessage":
             ts = self.next_ts()
+            message = {"ts": ts, "text": params.get("text", "")}
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
+            if isinstance(params.get("metadata"), dict):
+                message["metadata"] = params["metadata"]
+            self.history.setdefault(channel, []).append(message)
             return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+        if method in ("conversations.history", "conversations.replies"):
+            thread = params.get("ts")
+            found = [
+                m
+                for m in reversed(self.history.get(channel, []))
+                if method == "conversations.history" or m.get("thread_ts") == thread
+            ]
+            if str(params.get("include_all_metadata")).lower() not in ("true", "1"):
+                found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+            return {"ok": True, "messages": found, "has_more": False}
         if method == "chat.update":
             return {"ok": True, "channel": channel, "ts": params.get("ts")}
         if method == "chat.postEphemeral":
@@ -207,7 +227,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
             params.update(json.loads(raw))
         else:
             params.update(dict(parse_qsl(raw.decode())))
-    for key in ("blocks", "view"):
+    for key in ("blocks", "view", "metadata"):
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -17,7 +15,6 @@ from adapters.slack.payloads import (
 )
 from adapters.slack.people import NAME_TTL_SECONDS, People
 from adapters.slack.signature import is_signed, signed_headers
-from adapters.slack.tasks import BackgroundWork
 from bot.due import IDEMPOTENCY_RETENTION
 from bot.flag_form import form_problems
 from tests.slack.driver import fixture
@@ -99,31 +96,6 @@ def test_form_problems_name_their_fields() -> None:
     assert set(problems) == {"kind", "summary", "customer_refs", "severity"}
     assert "Usage:" not in problems["summary"]
     assert problems["severity"] == "`critical` is not a severity; use high, normal or low."
-
-
-async def test_shutdown_lets_work_finish_then_cancels_the_rest(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    work = BackgroundWork(max_concurrent=1)
-    finished: list[str] = []
-
-    async def quick() -> None:
-        finished.append("quick")
-
-    async def stuck() -> None:
-        await asyncio.Event().wait()
-
-    async def failing() -> None:
-        raise RuntimeError("boom")
-
-    work.spawn(failing(), "failing")
-    work.spawn(quick(), "quick")
-    work.spawn(stuck(), "stuck")
-    work.spawn(quick(), "queued behind the stuck one")
-    await work.drain(grace=0.2)
-    assert finished == ["quick"] and work.pending == 0
-    assert "Slack failing failed" in caplog.text  # logged, never raised
-    assert "cancelled 2 unfinished Slack task(s) at shutdown" in caplog.text
 
 
 async def test_display_names_are_cached_until_they_expire(fake_slack: FakeSlack) -> None:

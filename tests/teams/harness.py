@@ -18,6 +18,7 @@ from adapters.http.serve import build_server_app
 from adapters.wiring import Runtime
 from bot.clock import FakeClock
 from bot.config.settings import load_settings
+from tests.settle import settled
 from tests.teams.connector import FakeConnector
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "teams"
@@ -159,7 +160,11 @@ class Teams:
         body["serviceUrl"] = self.connector.url
         response = await self.client.post("/api/messages", json=body, headers=headers or {})
         payload = await response.json() if response.content_type == "application/json" else None
+        await self.settle()  # what the activity recorded in the outbox is delivered by now
         return response.status, payload
+
+    async def settle(self, within: float = 10.0) -> None:
+        await settled(self.runtime, within)
 
     async def close(self) -> None:
         await self.client.close()

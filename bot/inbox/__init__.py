@@ -1,0 +1,1 @@
+"""Durable incoming requests: stored before the platform gets its acknowledgement, then run."""

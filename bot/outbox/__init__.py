@@ -1,0 +1,1 @@
+"""Durable outgoing messages: recorded with the state change that caused them, then delivered."""

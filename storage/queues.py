@@ -1,0 +1,379 @@
+"""The inbox and outbox tables: durable work claimed with leases.
+
+A worker claims rows by setting a lease (owner and expiry) in a short transaction. On
+PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` while leased, so replicas claiming at
+the same moment never take the same row; SQLite runs one writer at a time anyway. A replica
+that dies keeps its leases only until they expire; then any replica takes the rows over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import CursorResult, Select, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.inbox.models import InboxItem, InboxStatus, Received
+from bot.messages import MessageRef
+from bot.outbox.models import (
+    Delivery,
+    DeliveryStatus,
+    Outgoing,
+    OutgoingKind,
+    StuckDelivery,
+)
+from bot.ports import OutboxStats
+from storage.envelopes import outgoing_from_json, outgoing_to_json, ref_to_json
+from storage.repositories import _insert
+from storage.tables import InboxRow, OutboxRow
+
+R = TypeVar("R", InboxRow, OutboxRow)
+MAX_ERROR_CHARS = 500
+# How many due messages one claim looks at to find the first of each order and pace key.
+CANDIDATE_WINDOW = 500
+
+
+def _lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime) -> Any:
+    return or_(table.lease_until.is_(None), table.lease_until < now)
+
+
+def _locked(session: AsyncSession, query: Select[R]) -> Select[R]:
+    """Lock the selected rows, skipping rows another transaction has locked (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+async def _rowcount(session: AsyncSession, statement: Any) -> int:
+    result = cast("CursorResult[Any]", await session.execute(statement))
+    return int(result.rowcount or 0)
+
+
+class SqlInboxRepository:
+    """Incoming requests in the `inbox` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def accept(self, requests: Sequence[Received], at: datetime) -> list[bool]:
+        """Store each request; False for one whose key is already stored (a redelivery)."""
+        stored = []
+        for request in requests:
+            statement = (
+                _insert(self._session, InboxRow)
+                .values(
+                    key=request.key,
+                    platform=request.platform,
+                    kind=request.kind,
+                    payload=request.payload,
+                    status=InboxStatus.PENDING.value,
+                    attempts=0,
+                    received_at=at,
+                )
+                .on_conflict_do_nothing(index_elements=[InboxRow.key])
+                .returning(InboxRow.id)
+            )
+            stored.append((await self._session.execute(statement)).scalar_one_or_none() is not None)
+        return stored
+
+    async def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[InboxItem]:
+        query = (
+            select(InboxRow)
+            .where(InboxRow.status == InboxStatus.PENDING.value, _lease_is_free(InboxRow, now))
+            .order_by(InboxRow.id)
+            .limit(limit)
+        )
+        rows = list(await self._session.scalars(_locked(self._session, query)))
+        for row in rows:
+            row.lease_owner, row.lease_until = owner, lease_until
+            row.attempts += 1
+        await self._session.flush()
+        return [
+            InboxItem(
+                row.id,
+                row.key,
+                row.platform,
+                row.kind,
+                dict(row.payload),
+                row.received_at,
+                row.attempts,
+            )
+            for row in rows
+        ]
+
+    async def finish(self, item_id: int, at: datetime) -> None:
+        await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.id == item_id)
+            .values(
+                status=InboxStatus.DONE.value, finished_at=at, lease_owner=None, lease_until=None
+            )
+        )
+
+    async def failed_attempt(self, item_id: int, error: str, give_up: bool) -> None:
+        values: dict[str, Any] = {
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": error[:MAX_ERROR_CHARS],
+        }
+        if give_up:
+            values["status"] = InboxStatus.FAILED.value
+        await self._session.execute(update(InboxRow).where(InboxRow.id == item_id).values(values))
+
+    async def release(self, owner: str | None) -> int:
+        held = InboxRow.lease_owner.is_not(None) if owner is None else InboxRow.lease_owner == owner
+        return await _rowcount(
+            self._session,
+            update(InboxRow)
+            .where(held, InboxRow.status == InboxStatus.PENDING.value)
+            .values(lease_owner=None, lease_until=None),
+        )
+
+    async def depth(self) -> int:
+        query = select(func.count()).where(InboxRow.status == InboxStatus.PENDING.value)
+        return int((await self._session.execute(query)).scalar_one())
+
+    async def purge_finished_before(self, before: datetime) -> int:
+        return await _rowcount(
+            self._session,
+            delete(InboxRow).where(
+                InboxRow.status != InboxStatus.PENDING.value, InboxRow.finished_at < before
+            ),
+        )
+
+
+class SqlOutboxRepository:
+    """Outgoing messages in the `outbox` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, outgoing: Outgoing, at: datetime) -> int:
+        row = OutboxRow(
+            platform=outgoing.platform,
+            kind=outgoing.kind.value,
+            purpose=outgoing.purpose,
+            order_key=outgoing.order_key,
+            pace_key=outgoing.pace_key,
+            flag_id=outgoing.flag_id,
+            envelope=outgoing_to_json(outgoing),
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            uncertain=False,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def claim(
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        busy_pace_keys: frozenset[str],
+    ) -> list[Delivery]:
+        candidates = await self._session.execute(
+            select(OutboxRow.id, OutboxRow.pace_key)
+            .where(
+                OutboxRow.status == DeliveryStatus.PENDING.value,
+                OutboxRow.next_attempt_at <= now,
+                _lease_is_free(OutboxRow, now),
+                _first_of_its_order(),
+            )
+            .order_by(OutboxRow.id)
+            .limit(CANDIDATE_WINDOW)
+        )
+        chosen: list[int] = []
+        taken = set(busy_pace_keys)
+        for row_id, pace_key in candidates:
+            if pace_key is not None:
+                if pace_key in taken:
+                    continue  # one message per conversation at a time keeps its pace
+                taken.add(pace_key)
+            chosen.append(row_id)
+            if len(chosen) == limit:
+                break
+        if not chosen:
+            return []
+        query = select(OutboxRow).where(
+            OutboxRow.id.in_(chosen),
+            OutboxRow.status == DeliveryStatus.PENDING.value,
+            _lease_is_free(OutboxRow, now),
+        )
+        rows = list(await self._session.scalars(_locked(self._session, query)))
+        deliveries = []
+        for row in sorted(rows, key=lambda r: r.id):
+            deliveries.append(_delivery(row))
+            row.lease_owner, row.lease_until = owner, lease_until
+            # Until the attempt reports back, its outcome is unknown: a crash mid-send leaves
+            # the message uncertain, so the next attempt looks for it before sending again.
+            row.uncertain = True
+        await self._session.flush()
+        return deliveries
+
+    async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == delivery_id)
+            .values(
+                status=DeliveryStatus.SENT.value,
+                finished_at=at,
+                delivered=ref_to_json(ref) if ref is not None else None,
+                lease_owner=None,
+                lease_until=None,
+                uncertain=False,
+            )
+        )
+
+    async def retry_later(
+        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool, counts: bool
+    ) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == delivery_id)
+            .values(
+                next_attempt_at=at,
+                last_error=error[:MAX_ERROR_CHARS],
+                uncertain=uncertain,
+                attempts=OutboxRow.attempts + (1 if counts else 0),
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+
+    async def give_up(
+        self, delivery_id: int, status: DeliveryStatus, error: str, at: datetime
+    ) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == delivery_id)
+            .values(
+                status=status.value,
+                last_error=error[:MAX_ERROR_CHARS],
+                finished_at=at,
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+
+    async def get_status(self, delivery_id: int) -> DeliveryStatus | None:
+        status = await self._session.scalar(
+            select(OutboxRow.status).where(OutboxRow.id == delivery_id)
+        )
+        return DeliveryStatus(status) if status is not None else None
+
+    async def post_state(self, flag_id: int) -> DeliveryStatus | None:
+        query = (
+            select(OutboxRow.status, OutboxRow.envelope)
+            .where(OutboxRow.flag_id == flag_id, OutboxRow.kind == OutgoingKind.POST.value)
+            .order_by(OutboxRow.id.desc())
+        )
+        for status, envelope in await self._session.execute(query):
+            if envelope.get("records_post"):
+                return DeliveryStatus(status)
+        return None
+
+    async def release(self, owner: str | None) -> int:
+        held = (
+            OutboxRow.lease_owner.is_not(None) if owner is None else OutboxRow.lease_owner == owner
+        )
+        return await _rowcount(
+            self._session,
+            update(OutboxRow)
+            .where(held, OutboxRow.status == DeliveryStatus.PENDING.value)
+            .values(lease_owner=None, lease_until=None),
+        )
+
+    async def stats(self, now: datetime) -> OutboxStats:
+        pending = DeliveryStatus.PENDING.value
+        query = select(
+            func.count().filter(OutboxRow.status == pending),
+            func.count().filter(
+                OutboxRow.status == pending, OutboxRow.next_attempt_at <= now, _first_of_its_order()
+            ),
+            func.count().filter(OutboxRow.status == DeliveryStatus.DEAD.value),
+            func.min(OutboxRow.created_at).filter(OutboxRow.status == pending),
+        )
+        waiting, due, dead, oldest = (await self._session.execute(query)).one()
+        return OutboxStats(
+            pending=int(waiting), due=int(due), dead=int(dead), oldest_pending_at=oldest
+        )
+
+    async def list_stuck(self, limit: int) -> list[StuckDelivery]:
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.DEAD.value)))
+            .order_by(OutboxRow.status.desc(), OutboxRow.id)
+            .limit(limit)
+        )
+        return [
+            StuckDelivery(
+                id=row.id,
+                platform=row.platform,
+                purpose=row.purpose,
+                status=DeliveryStatus(row.status),
+                attempts=row.attempts,
+                created_at=row.created_at,
+                next_attempt_at=row.next_attempt_at,
+                last_error=row.last_error,
+                flag_id=row.flag_id,
+            )
+            for row in await self._session.scalars(query)
+        ]
+
+    async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
+        statement = update(OutboxRow).values(
+            status=DeliveryStatus.PENDING.value,
+            next_attempt_at=at,
+            attempts=0,
+            finished_at=None,
+        )
+        if delivery_ids is None:
+            statement = statement.where(OutboxRow.status == DeliveryStatus.DEAD.value)
+        else:
+            statement = statement.where(
+                OutboxRow.id.in_(list(delivery_ids)),
+                OutboxRow.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.DEAD.value)),
+            )
+        return await _rowcount(self._session, statement)
+
+    async def purge_finished_before(self, before: datetime) -> int:
+        return await _rowcount(
+            self._session,
+            delete(OutboxRow).where(
+                OutboxRow.status.in_((DeliveryStatus.SENT.value, DeliveryStatus.SKIPPED.value)),
+                OutboxRow.finished_at < before,
+            ),
+        )
+
+
+def _first_of_its_order() -> Any:
+    """No earlier message of the same order key is still waiting."""
+    earlier = aliased(OutboxRow)
+    return ~exists().where(
+        earlier.order_key == OutboxRow.order_key,
+        earlier.status == DeliveryStatus.PENDING.value,
+        earlier.id < OutboxRow.id,
+    )
+
+
+def _delivery(row: OutboxRow) -> Delivery:
+    outgoing = outgoing_from_json(
+        row.envelope, platform=row.platform, purpose=row.purpose, flag_id=row.flag_id
+    )
+    return Delivery(
+        id=row.id,
+        outgoing=outgoing,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        uncertain=row.uncertain,
+        last_error=row.last_error,
+    )
