@@ -168,21 +168,28 @@ class TeamsGateway:
         return MessageRef(Conversation(PLATFORM, person.workspace_id, chat_id), str(sent.id))
 
     async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
-        """Answer in the conversation the person wrote in (replying to their message), or by DM.
+        """Answer as a reply to the person's message, where they wrote it; else by DM.
 
         Teams has no message only one person sees in a shared conversation, so an answer meant
         for one person (`route["private"]`) is a direct message.
         """
-        channel, reply_to = route.get("conversation_id"), route.get("reply_to")
-        if route.get("private") or not channel:
+        place, reply_to = route.get("conversation_id"), route.get("reply_to")
+        if route.get("private") or not place or not reply_to:
             await self.direct_message(person, message)
             return
-        conversation = Conversation(PLATFORM, person.workspace_id, channel)
-        if reply_to:
-            thread = route.get("thread_id") or reply_to
-            await self.reply(MessageRef(conversation, reply_to, thread), message)
-        else:
-            await self.post(conversation, message)
+        conversation = Conversation(PLATFORM, person.workspace_id, place)
+        reference = await self._place(conversation)
+        activity = await self.render(message)
+        activity.reply_to_id = reply_to
+        target = place
+        if _is_channel(reference):
+            target = thread_conversation_id(place, route.get("thread_id") or reply_to)
+        await self._call(
+            reference,
+            "an answer",
+            lambda c: c.conversations.reply_to_activity(target, reply_to, activity),
+            creates=True,
+        )
 
     async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
         return SentLookup(known=False)  # the Bot Connector keeps no history to search

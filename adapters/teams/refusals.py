@@ -23,6 +23,7 @@ RETRYABLE_STATUSES = frozenset({412, 429, 502, 504})
 # new message may already exist.
 REFUSED_BEFORE_PROCESSING = frozenset({412, 429})
 DEFAULT_RETRY_AFTER = 1.0
+MAYBE_DONE = frozenset({502, 504})
 
 
 def retry_after_seconds(headers: Any) -> float | None:
@@ -80,5 +81,7 @@ def refusal(error: Exception, what: str, *, creates: bool = False) -> DeliveryEr
     return DeliveryError(
         f"Teams refused {what} ({status}{' ' + code if code else ''})",
         retryable=server_side,
-        uncertain=server_side and creates,
+        # A gateway error comes from in front of the service, which may have done it anyway;
+        # a 500 or 503 is the service itself saying it did not.
+        uncertain=status in MAYBE_DONE and creates,
     )

@@ -19,6 +19,7 @@ from datetime import timedelta
 from bot.core import Core
 from bot.inbox.models import InboxItem
 from bot.inbox.shared import SharedUnitOfWork
+from bot.outage import OutageLog
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
@@ -52,6 +53,7 @@ class InboxWorker:
         self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._outage = OutageLog(log, "stored requests")
 
     def handle(self, platform: str, handler: Handler) -> None:
         """Run `platform`'s requests with `handler`."""
@@ -66,9 +68,11 @@ class InboxWorker:
         while not self._stopping:
             try:
                 claimed = await self._claim_and_start()
-            except Exception:
-                log.exception("claiming stored requests failed; trying again shortly")
+            except Exception as error:
+                self._outage.failed(error)
                 claimed = 0
+            else:
+                self._outage.recovered()
             if claimed and len(self._in_flight) < self._concurrency:
                 continue
             if not claimed and not self._in_flight:
@@ -91,9 +95,13 @@ class InboxWorker:
             for task in late:
                 task.cancel()  # its transaction rolls back; the request stays pending
             await asyncio.gather(*late, return_exceptions=True)
-        async with self._core.uow() as uow:
-            released = await uow.inbox.release(self.owner)
-            await uow.commit()
+        try:
+            async with self._core.uow() as uow:
+                released = await uow.inbox.release(self.owner)
+                await uow.commit()
+        except Exception as error:  # the leases expire by themselves
+            log.warning("could not release stored requests at shutdown: %s", error)
+            return
         if released:
             log.info("released %d stored request(s) for another replica or restart", released)
 

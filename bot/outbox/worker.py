@@ -30,6 +30,7 @@ from typing import Protocol
 from bot.core import Core
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, MessageRef
+from bot.outage import OutageLog
 from bot.outbox.models import POST_LINK, Delivery, DeliveryStatus, Outgoing, OutgoingKind
 from bot.outbox.outcomes import post_failed_answer, record_delivered, report_undelivered
 from bot.outbox.pacing import Pacer
@@ -96,6 +97,7 @@ class DeliveryWorker:
         self._in_flight: dict[int, tuple[asyncio.Task[None], str | None]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
+        self._outage = OutageLog(log, "outbox messages")
 
     def wake(self) -> None:
         """Look for work now (something was just recorded)."""
@@ -110,9 +112,11 @@ class DeliveryWorker:
         while not self._stopping:
             try:
                 claimed = await self._claim_and_start()
-            except Exception:
-                log.exception("claiming outbox messages failed; trying again shortly")
+            except Exception as error:
+                self._outage.failed(error)
                 claimed = 0
+            else:
+                self._outage.recovered()
             if claimed and self.in_flight < self._concurrency:
                 continue
             self._wake.clear()
@@ -129,9 +133,13 @@ class DeliveryWorker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        async with self._core.uow() as uow:
-            released = await uow.outbox.release(self.owner)
-            await uow.commit()
+        try:
+            async with self._core.uow() as uow:
+                released = await uow.outbox.release(self.owner)
+                await uow.commit()
+        except Exception as error:  # the leases expire by themselves
+            log.warning("could not release outbox messages at shutdown: %s", error)
+            return
         if released:
             log.info("released %d outbox message(s) for another replica or restart", released)
 

@@ -2,11 +2,13 @@
 
 It runs on a free loopback port, records every call the bot makes (new conversations, sends,
 replies, updates, roster look-ups) and can refuse calls the way Teams does (429 with
-Retry-After, 403 for a conversation the bot is not in).
+Retry-After, 403 for a conversation the bot is not in, a 502 after the card was created),
+or answer slowly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +28,8 @@ class Call:
     body: dict[str, Any]
     answered: int = 200
     result: dict[str, Any] = field(default_factory=dict)
+    took_effect: bool = True  # False when refused before doing anything
+    late_error: web.Response | None = None  # an error answered after doing it
 
     def texts(self) -> str:
         """Every piece of text the sent activity shows, card text blocks included."""
@@ -53,6 +57,7 @@ class Refusal:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     code: str = "Throttled"
+    after_doing_it: bool = False  # the call takes effect, then the answer is the error
 
 
 class FakeConnector:
@@ -63,6 +68,7 @@ class FakeConnector:
         self.members: dict[str, dict[str, Any]] = {}
         self.refused_conversations: dict[str, tuple[int, str]] = {}
         self._refusals: list[Refusal] = []
+        self.delay = 0.0  # seconds before each answer (a slow connector)
         self._ids = itertools.count(1795424405001)
         self._server: TestServer | None = None
 
@@ -92,22 +98,26 @@ class FakeConnector:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         self._refusals.extend(Refusal(kind, status, headers) for _ in range(times))
 
+    def fail_after_doing(self, kind: str, status: int) -> None:
+        """Do the next call of `kind`, then answer `status` anyway (a 502 from a gateway)."""
+        self._refusals.append(Refusal(kind, status, code="BadGateway", after_doing_it=True))
+
     def of(self, kind: str) -> list[Call]:
-        """The successful calls of one kind, in order."""
-        return [call for call in self.calls if call.kind == kind and call.answered < 300]
+        """The calls of one kind that took effect, in order."""
+        return [call for call in self.calls if call.kind == kind and call.took_effect]
 
     def _next_id(self) -> str:
         return str(next(self._ids))
 
-    def _refusal(self, kind: str, conversation_id: str) -> web.Response | None:
+    def _refusal(self, kind: str, conversation_id: str) -> Refusal | None:
         base = conversation_id.split(";messageid=")[0]
         if base in self.refused_conversations:
             status, code = self.refused_conversations[base]
-            return _error(status, code)
+            return Refusal(kind, status, code=code)
         for refusal in self._refusals:
             if refusal.kind == kind:
                 self._refusals.remove(refusal)
-                return _error(refusal.status, refusal.code, refusal.headers)
+                return refusal
         return None
 
     async def _record(self, request: web.Request, kind: str) -> tuple[Call, web.Response | None]:
@@ -116,10 +126,17 @@ class FakeConnector:
         body = await request.json() if request.can_read_body else {}
         call = Call(kind, conversation_id, unquote(activity_id) if activity_id else None, body)
         self.calls.append(call)
-        refused = self._refusal(kind, conversation_id or _channel_of(body))
-        if refused is not None:
-            call.answered = refused.status
-        return call, refused
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        refusal = self._refusal(kind, conversation_id or _channel_of(body))
+        if refusal is None:
+            return call, None
+        call.answered = refusal.status
+        call.took_effect = refusal.after_doing_it
+        if refusal.after_doing_it:
+            call.late_error = _error(refusal.status, refusal.code)
+            return call, None
+        return call, _error(refusal.status, refusal.code, refusal.headers)
 
     async def _create(self, request: web.Request) -> web.Response:
         call, refused = await self._record(request, "create")
@@ -158,7 +175,7 @@ class FakeConnector:
 
 def _answer(call: Call, result: dict[str, Any]) -> web.Response:
     call.result = result
-    return web.json_response(result)
+    return call.late_error or web.json_response(result)
 
 
 def _channel_of(body: dict[str, Any]) -> str:

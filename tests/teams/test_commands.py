@@ -132,7 +132,7 @@ async def test_adding_frontline_to_a_team_lets_it_post_in_general(teams: Teams) 
     assert teams.connector.calls == []
     general = Conversation("teams", TENANT, "19:support-team@thread.tacv2")
 
-    ref = await teams.runtime.core.chat.post(general, Message("Good morning, team"))
+    ref = await teams.runtime.router.post(general, Message("Good morning, team"))
 
     [post] = teams.connector.of("create")
     assert post.body["channelData"]["channel"]["id"] == general.channel_id

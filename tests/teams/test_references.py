@@ -33,9 +33,9 @@ async def test_references_survive_a_restart(tmp_path: Path, connector: FakeConne
     second = await start_teams(tmp_path, connector)
     try:
         ana = Person("teams", TENANT, ANA["aadObjectId"], "Ana Alvarez")
-        await second.runtime.core.chat.direct_message(ana, Message(f"Hi <@{ana.user_id}>"))
+        await second.runtime.router.direct_message(ana, Message(f"Hi <@{ana.user_id}>"))
         channel = Conversation("teams", TENANT, ESCALATIONS)
-        await second.runtime.core.chat.post(channel, Message("Weekly digest is coming"))
+        await second.runtime.router.post(channel, Message("Weekly digest is coming"))
     finally:
         await second.close()
 
@@ -53,7 +53,12 @@ async def test_an_unseen_escalation_channel_gives_the_admin_a_clear_message(
         status, _ = await teams.send(channel_message("flag escalate refunds stuck ZD-4471"))
 
     assert status == 200
-    assert teams.connector.of("create") == []
+    # No card was created in the channel; the only conversation opened is the reporter's
+    # personal chat, where the failure is told to them.
+    [chat] = teams.connector.of("create")
+    assert chat.body["isGroup"] is False and {"id": ANA["id"]} in chat.body["members"]
+    [notice] = teams.connector.of("send")
+    assert "could not deliver the escalation post of your flag **F-1**" in notice.texts()
     answer = teams.connector.of("reply")[-1].texts()
     assert "**F-1** is recorded, but posting it to the escalation channel failed" in answer
     assert "never been in conversation 19:escalations-channel@thread.tacv2" in caplog.text
@@ -78,8 +83,8 @@ async def test_a_direct_message_opens_a_personal_chat_once(teams: Teams) -> None
     await teams.send(channel_message("flag help", sender=MARIA, channel=ESCALATIONS))
     maria = Person("teams", TENANT, MARIA["aadObjectId"], "Maria Novak")
 
-    await teams.runtime.core.chat.direct_message(maria, Message("first"))
-    await teams.runtime.core.chat.direct_message(maria, Message("second"))
+    await teams.runtime.router.direct_message(maria, Message("first"))
+    await teams.runtime.router.direct_message(maria, Message("second"))
 
     [opened] = teams.connector.of("create")
     assert opened.body["isGroup"] is False
@@ -95,7 +100,7 @@ async def test_someone_never_seen_cannot_be_messaged_and_the_hint_says_why(
     stranger = Person("teams", TENANT, "5d7f9b1c-3e5a-4c7e-9b1d-3f5a7c9e1b04", "Lee Park")
 
     with pytest.raises(DeliveryError) as refused:
-        await teams.runtime.core.chat.direct_message(stranger, Message("hello"))
+        await teams.runtime.router.direct_message(stranger, Message("hello"))
 
     assert "never seen them" in refused.value.reason
     assert refused.value.admin_hint is not None
@@ -108,7 +113,7 @@ async def test_a_conversation_teams_says_frontline_left_is_reported(teams: Teams
     teams.connector.refused_conversations[ESCALATIONS] = (403, "BotNotInConversationRoster")
 
     with pytest.raises(DeliveryError) as refused:
-        await teams.runtime.core.chat.post(
+        await teams.runtime.router.post(
             Conversation("teams", TENANT, ESCALATIONS), Message("hello")
         )
 
@@ -129,7 +134,7 @@ async def test_a_nameless_event_does_not_forget_a_known_name(
     second = await start_teams(tmp_path, connector)
     try:
         maria = Person("teams", TENANT, MARIA["aadObjectId"], "")
-        await second.runtime.core.chat.direct_message(maria, Message(f"<@{maria.user_id}>"))
+        await second.runtime.router.direct_message(maria, Message(f"<@{maria.user_id}>"))
     finally:
         await second.close()
 

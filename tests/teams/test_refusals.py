@@ -1,41 +1,25 @@
-"""Teams' rate limits: pacing per conversation, retrying 429/412/502/504 with backoff."""
+"""Teams' refusals as DeliveryErrors, and delivery to Teams through the outbox.
+
+Retries, Retry-After and pacing happen in the delivery worker, never in a request: a slow or
+throttling connector cannot hold up Teams' HTTP answer.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from types import SimpleNamespace
 
 import pytest
-from msrest.exceptions import HttpOperationError
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.teams.auth import ReusedCredentials
 from adapters.teams.gateway import prepare_connector
-from adapters.teams.throttling import (
-    ConversationPacer,
-    RateWindow,
-    RetryPolicy,
-    retry_after_seconds,
-    send_with_retries,
-)
+from adapters.teams.refusals import refusal, retry_after_seconds
 from bot.errors import DeliveryError
-from tests.teams.harness import ESCALATIONS, MARIA, Teams, channel_message
-
-
-class FakeTime:
-    """A monotonic clock that only moves when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.teams.harness import ESCALATIONS, MARIA, Teams, card_press, channel_message
 
 
 class Refused(HttpOperationError):  # type: ignore[misc]
@@ -48,156 +32,39 @@ class Refused(HttpOperationError):  # type: ignore[misc]
         self.message = f"HTTP {status}"
 
 
-class Flaky:
-    """Fails with the given statuses, then succeeds."""
-
-    def __init__(self, *statuses: int, headers: dict[str, str] | None = None) -> None:
-        self.statuses = list(statuses)
-        self.headers = headers
-        self.attempts = 0
-
-    async def __call__(self) -> str:
-        self.attempts += 1
-        if self.statuses:
-            raise Refused(self.statuses.pop(0), self.headers)
-        return "sent"
+@pytest.mark.parametrize("status", [429, 412])
+def test_throttling_asks_for_a_pause_and_costs_no_attempt(status: int) -> None:
+    error = refusal(Refused(status, {"Retry-After": "30"}), "a post", creates=True)
+    assert error.retryable and error.retry_after == 30.0 and not error.uncertain
 
 
-async def test_seven_a_second_then_the_eighth_waits() -> None:
-    time = FakeTime()
-    pacer = ConversationPacer(monotonic=time.monotonic, sleep=time.sleep)
-
-    for _ in range(7):
-        await pacer.wait_turn("19:chat")
-    assert time.slept == []
-    await pacer.wait_turn("19:chat")
-    assert time.slept == [pytest.approx(1.0)]
-    await pacer.wait_turn("19:other")
-    assert len(time.slept) == 1
-
-
-async def test_sixty_in_thirty_seconds_then_the_next_waits_for_the_window() -> None:
-    time = FakeTime()
-    pacer = ConversationPacer(monotonic=time.monotonic, sleep=time.sleep)
-
-    for _ in range(60):
-        await pacer.wait_turn("19:chat")
-        time.now += 0.2  # 5 a second: under the per-second limit
-    started = time.now
-    await pacer.wait_turn("19:chat")
-
-    assert time.now - 1000.0 >= 30.0
-    assert time.now > started
-
-
-async def test_a_custom_window_is_respected() -> None:
-    time = FakeTime()
-    pacer = ConversationPacer((RateWindow(2, 10.0),), monotonic=time.monotonic, sleep=time.sleep)
-
-    for _ in range(3):
-        await pacer.wait_turn("c")
-
-    assert time.slept == [pytest.approx(10.0)]
-
-
-@pytest.mark.parametrize(
-    ("status", "idempotent"), [(429, False), (412, False), (502, True), (504, True)]
-)
-async def test_retryable_refusals_are_retried_with_backoff(status: int, idempotent: bool) -> None:
-    time = FakeTime()
-    send = Flaky(status, status)
-    pacer = ConversationPacer(monotonic=time.monotonic, sleep=time.sleep)
-
-    result = await send_with_retries(
-        send,
-        conversation_id="c",
-        what="a post",
-        pacer=pacer,
-        policy=RetryPolicy(attempts=4, base_delay=0.5, max_delay=10),
-        idempotent=idempotent,
-        sleep=time.sleep,
-    )
-
-    assert result == "sent" and send.attempts == 3
-    first, second = time.slept
-    assert 0.25 <= first <= 0.5 and 0.5 <= second <= 1.0
+def test_throttling_without_retry_after_waits_a_second() -> None:
+    assert refusal(Refused(429), "a post").retry_after == 1.0
 
 
 @pytest.mark.parametrize("status", [502, 504])
-async def test_a_new_message_is_never_resent_after_a_gateway_error(status: int) -> None:
-    time = FakeTime()
-    send = Flaky(status)
-
-    with pytest.raises(DeliveryError) as refused:
-        await send_with_retries(
-            send,
-            conversation_id="c",
-            what="a post",
-            pacer=ConversationPacer(monotonic=time.monotonic, sleep=time.sleep),
-            policy=RetryPolicy(attempts=4),
-            sleep=time.sleep,
-        )
-
-    assert send.attempts == 1  # Teams may have posted it: sending again could post it twice
-    assert refused.value.retryable
+def test_a_gateway_error_on_a_new_message_leaves_it_uncertain(status: int) -> None:
+    created = refusal(Refused(status), "a post", creates=True)
+    assert created.retryable and created.uncertain  # Teams may have posted it
+    updated = refusal(Refused(status), "an update")
+    assert updated.retryable and not updated.uncertain  # an update can simply be repeated
 
 
-async def test_retry_after_is_honoured() -> None:
-    time = FakeTime()
-    send = Flaky(429, headers={"Retry-After": "3"})
-
-    await send_with_retries(
-        send,
-        conversation_id="c",
-        what="a post",
-        pacer=ConversationPacer(monotonic=time.monotonic, sleep=time.sleep),
-        policy=RetryPolicy(),
-        sleep=time.sleep,
-    )
-
-    assert time.slept == [3.0]
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_service_error_is_retried_as_not_done(status: int) -> None:
+    error = refusal(Refused(status), "a post", creates=True)
+    assert error.retryable and not error.uncertain
 
 
-async def test_giving_up_is_a_retryable_delivery_error() -> None:
-    time = FakeTime()
-    pacer = ConversationPacer(monotonic=time.monotonic, sleep=time.sleep)
-
-    with pytest.raises(DeliveryError) as exhausted:
-        await send_with_retries(
-            Flaky(502, 502, 502, 502),
-            conversation_id="c",
-            what="a post",
-            pacer=pacer,
-            policy=RetryPolicy(attempts=3),
-            sleep=time.sleep,
-        )
-    assert exhausted.value.retryable
-
-    with pytest.raises(DeliveryError) as too_long:
-        await send_with_retries(
-            Flaky(429, headers={"Retry-After": "120"}),
-            conversation_id="c",
-            what="a post",
-            pacer=pacer,
-            policy=RetryPolicy(max_delay=10),
-            sleep=time.sleep,
-        )
-    assert too_long.value.retryable and "wait" in too_long.value.reason
+def test_a_lost_connection_is_retryable_and_uncertain_for_a_new_message() -> None:
+    lost = refusal(ClientRequestError("connection reset"), "a post", creates=True)
+    assert lost.retryable and lost.uncertain and "could not be reached" in lost.reason
 
 
-async def test_other_refusals_are_not_retried() -> None:
-    send = Flaky(400)
-
-    with pytest.raises(DeliveryError) as refused:
-        await send_with_retries(
-            send,
-            conversation_id="c",
-            what="a post",
-            pacer=ConversationPacer(),
-            policy=RetryPolicy(),
-        )
-
-    assert send.attempts == 1 and not refused.value.retryable
+def test_other_refusals_are_permanent_and_say_what_to_fix() -> None:
+    assert not refusal(Refused(400), "a post").retryable
+    gone = refusal(Refused(403), "a post")
+    assert not gone.retryable and gone.admin_hint is not None
 
 
 def test_retry_after_reads_seconds_and_dates() -> None:
@@ -208,19 +75,67 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after_seconds({}) is None
 
 
-async def test_a_throttled_escalation_post_is_retried_through_the_endpoint(teams: Teams) -> None:
+async def seen_in_escalations(teams: Teams) -> None:
+    """Maria @mentions Frontline in the escalation channel once, so it can post there."""
     await teams.send(channel_message("flag help", sender=MARIA, channel=ESCALATIONS))
-    teams.connector.refuse_next("create", 429, retry_after="0")
-    teams.connector.refuse_next("reply", 429, retry_after="0")
+
+
+async def test_server_errors_then_a_long_retry_after_end_in_one_card(teams: Teams) -> None:
+    await seen_in_escalations(teams)
+    teams.connector.refuse_next("create", 500, times=2)
+    teams.connector.refuse_next("create", 429, retry_after="30")
 
     status, _ = await teams.send(channel_message("flag escalate refunds stuck ZD-4471"))
-
     assert status == 200
-    creates = [call for call in teams.connector.calls if call.kind == "create"]
-    assert [call.answered for call in creates] == [429, 200]
+    for _ in range(3):  # past each backoff, then past the 30 s Teams asked for
+        teams.clock.advance(timedelta(minutes=1))
+        teams.runtime.delivery.wake()
+        await teams.settle()
+
+    creates = [c for c in teams.connector.calls if c.kind == "create" and c.body.get("isGroup")]
+    assert [c.answered for c in creates] == [500, 500, 429, 200]
     assert "**F-1** escalated" in teams.connector.of("reply")[-1].texts()
-    throttled = [call.kind for call in teams.connector.calls if call.answered == 429]
-    assert throttled == ["create", "reply"]
+
+
+async def test_a_502_after_the_card_was_made_posts_no_second_card_and_the_card_is_adopted(
+    teams: Teams,
+) -> None:
+    await seen_in_escalations(teams)
+    teams.connector.fail_after_doing("create", 502)
+
+    await teams.send(channel_message("flag escalate refunds stuck ZD-4471"))
+    teams.clock.advance(timedelta(minutes=5))
+    teams.runtime.delivery.wake()
+    await teams.settle()
+
+    [card] = [c for c in teams.connector.of("create") if c.body.get("isGroup")]
+    assert card.answered == 502  # Teams made it but said 502; Frontline cannot look it up
+    root = card.result["activityId"]
+    # A manager presses Acknowledge on that card: Frontline learns where its post is.
+    press = card_press(
+        "flag_acknowledge", {"action_id": "flag_acknowledge", "value": "1"}, root=root
+    )
+    status, body = await teams.send(press)
+    assert status == 200 and body["value"].startswith("You own F-1 now")
+    [update] = teams.connector.of("update")
+    assert update.activity_id == root and "Acknowledged by <at>Maria Novak</at>" in update.texts()
+    cards = [c for c in teams.connector.calls if c.kind == "create" and c.body.get("isGroup")]
+    assert len(cards) == 1  # never posted twice
+
+
+async def test_teams_gets_its_answer_at_once_however_slow_the_connector(teams: Teams) -> None:
+    await seen_in_escalations(teams)
+    teams.connector.delay = 20.0  # beyond Teams' 15 s patience, were sends in the request
+
+    started = time.monotonic()
+    status, _ = await teams.send(
+        channel_message("flag escalate refunds stuck ZD-4471"), settle=False
+    )
+    assert status == 200
+    assert time.monotonic() - started < 5.0  # the sends wait in the outbox, not in the request
+    async with teams.runtime.core.uow() as uow:
+        assert (await uow.outbox.stats(teams.clock.now())).pending >= 1
+    teams.connector.delay = 0.0
 
 
 class Credentials:
