@@ -23,6 +23,7 @@ COMMANDS = {
     "init": "write a commented example frontline.yml",
     "check-config": "validate frontline.yml and say exactly what is wrong and where",
     "db": "database maintenance: `frontline db upgrade` applies migrations",
+    "outbox": "list messages not yet delivered or given up; `outbox retry` sends them again",
     "teams-package": "write the Teams app package (manifest and icons, zipped) to upload",
 }
 
@@ -50,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help=COMMANDS["db"], description=COMMANDS["db"])
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply every pending migration to DATABASE_URL")
+    outbox = sub.add_parser("outbox", help=COMMANDS["outbox"], description=COMMANDS["outbox"])
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
+    retry = outbox_sub.add_parser("retry", help="make given-up (or waiting) messages due now")
+    retry.add_argument("ids", nargs="*", type=int, help="outbox ids, as `frontline outbox` shows")
+    retry.add_argument("--dead", action="store_true", help="every given-up message")
     package = sub.add_parser(
         "teams-package", help=COMMANDS["teams-package"], description=COMMANDS["teams-package"]
     )
@@ -96,6 +102,15 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "db":
         return asyncio.run(_db_upgrade(settings))
+    if args.command == "outbox":
+        from adapters.outbox_command import run_outbox
+
+        retrying = args.outbox_command == "retry"
+        if retrying and not (args.ids or args.dead):
+            print("Say which: `frontline outbox retry ID …` or `--dead`.", file=sys.stderr)
+            return 2
+        ids = args.ids if retrying else []
+        return asyncio.run(run_outbox(settings, retry=ids, retry_dead=retrying and args.dead))
     if args.command == "teams-package":
         from adapters.teams.package import write_teams_package
 

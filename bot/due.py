@@ -8,14 +8,26 @@ from datetime import timedelta
 from bot.core import Core
 
 log = logging.getLogger(__name__)
-# Slack retries an event for about 5 minutes; keep the keys of handled requests well beyond that.
+# Slack retries an event for about 5 minutes; keep the keys of handled requests well beyond that
+# (a stored request's key is what recognises a retry, so the inbox keeps as long).
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
+# Delivered messages are kept a day; given-up ones (the outbox's dead letters) stay until they
+# are retried (`frontline outbox retry`), so none is forgotten unseen.
+DELIVERED_RETENTION = timedelta(hours=24)
 
 
 async def run_due_work(core: Core) -> None:
     """Do everything that is due now."""
+    now = core.clock.now()
     async with core.uow() as uow:
-        purged = await uow.idempotency.purge_before(core.clock.now() - IDEMPOTENCY_RETENTION)
+        keys = await uow.idempotency.purge_before(now - IDEMPOTENCY_RETENTION)
+        requests = await uow.inbox.purge_finished_before(now - IDEMPOTENCY_RETENTION)
+        messages = await uow.outbox.purge_finished_before(now - DELIVERED_RETENTION)
         await uow.commit()
-    if purged:
-        log.debug("forgot %d handled request keys", purged)
+    if keys or requests or messages:
+        log.debug(
+            "forgot %d handled request key(s), %d run request(s), %d delivered message(s)",
+            keys,
+            requests,
+            messages,
+        )

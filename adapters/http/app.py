@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from adapters.http.metrics import METRICS_KEY, Metrics, count_requests, metrics_endpoint
+from adapters.http.queues import QUEUES_KEY, QueueReader
 from adapters.wiring import Runtime
 
 log = logging.getLogger(__name__)
@@ -16,21 +17,40 @@ PLATFORMS_KEY = web.AppKey("platforms", list[str])
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: the server is up and its database answers."""
+    """GET /healthz: the server is up and its database answers; degraded when delivery lags.
+
+    503 when the database does not answer. When a message has waited longer than
+    FRONTLINE_OUTBOX_STALE_SECONDS, still 200 (this replica can serve; restarting it would not
+    help) but `"status": "degraded"` with the reason, for the monitoring to show.
+    """
     runtime = request.app[RUNTIME_KEY]
-    healthy = await runtime.database.ping()
-    body = {
-        "status": "ok" if healthy else "database unavailable",
-        "platforms": request.app[PLATFORMS_KEY],
-    }
-    return web.json_response(body, status=200 if healthy else 503)
+    if not await runtime.database.ping():
+        down = {"status": "database unavailable", "platforms": request.app[PLATFORMS_KEY]}
+        return web.json_response(down, status=503)
+    body: dict[str, object] = {"status": "ok", "platforms": request.app[PLATFORMS_KEY]}
+    queues = await request.app[QUEUES_KEY].read()
+    if queues is not None:
+        body["inbox_depth"] = queues.inbox_depth
+        body["outbox_pending"] = queues.outbox.pending
+        body["outbox_dead"] = queues.outbox.dead
+        limit = runtime.settings.env.frontline_outbox_stale_seconds
+        if queues.oldest_age_seconds > limit:
+            body["status"] = "degraded"
+            body["reason"] = (
+                f"the oldest undelivered message has waited {queues.oldest_age_seconds:.0f} s "
+                f"(more than {limit} s); `frontline outbox` lists what is stuck and why"
+            )
+    return web.json_response(body)
 
 
 def create_app(runtime: Runtime) -> web.Application:
     """The one aiohttp application: health, metrics and the platforms that are configured."""
     app = web.Application(middlewares=[count_requests], client_max_size=1024 * 1024)
     app[RUNTIME_KEY] = runtime
-    app[METRICS_KEY] = Metrics.create()
+    metrics = Metrics.create()
+    app[METRICS_KEY] = metrics
+    app[QUEUES_KEY] = QueueReader(runtime)
+    runtime.delivery.observe(metrics)
     app[PLATFORMS_KEY] = []
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)

@@ -66,6 +66,8 @@ class Environment(BaseSettings):
     frontline_host: str = "127.0.0.1"
     frontline_port: int = Field(default=3000, ge=1, le=65535)
     frontline_log_level: str = "INFO"
+    # /healthz says "degraded" when a message has waited this long undelivered.
+    frontline_outbox_stale_seconds: int = Field(default=300, ge=1)
 
     @classmethod
     def settings_customise_sources(

@@ -99,6 +99,10 @@ class DeliveryWorker:
         self._stopping = False
         self._outage = OutageLog(log, "outbox messages")
 
+    def observe(self, observer: DeliveryObserver) -> None:
+        """Report each attempt and outcome to `observer` (the server's metrics)."""
+        self._observer = observer
+
     def wake(self) -> None:
         """Look for work now (something was just recorded)."""
         self._wake.set()

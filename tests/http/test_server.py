@@ -16,6 +16,9 @@ from adapters.http.app import RUNTIME_KEY
 from adapters.http.serve import build_server_app
 from bot.clock import FakeClock
 from bot.config.settings import load_settings
+from bot.inbox.models import Received
+from bot.messages import Conversation, Message
+from bot.outbox.models import Outgoing
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -41,6 +44,37 @@ async def test_healthz_and_metrics(server: TestClient[web.Request, web.Applicati
     assert (await health.json())["status"] == "ok"
     metrics = await (await server.get("/metrics")).text()
     assert 'frontline_http_requests_total{route="/healthz",status="200"} 1.0' in metrics
+
+
+async def test_a_message_that_cannot_be_delivered_shows_in_health_and_metrics(
+    server: TestClient[web.Request, web.Application],
+) -> None:
+    runtime = server.app[RUNTIME_KEY]
+    # A message for Slack, which this server does not run: it waits, retried, undelivered.
+    stuck = Outgoing.post(
+        Conversation("slack", "T1", "C1"), Message("hello"), purpose="escalation post", flag_id=None
+    )
+    async with runtime.core.uow() as uow:
+        await uow.outbox.add(stuck, NOW - timedelta(minutes=10))
+        await uow.inbox.accept([Received("k", "slack", "command", {})], NOW)
+        await uow.commit()
+    runtime.delivery.wake()
+    for _ in range(100):
+        metrics = await (await server.get("/metrics")).text()
+        if 'outcome="retry"' in metrics:
+            break
+        await asyncio.sleep(0.05)
+    assert 'frontline_outbox_deliveries_total{outcome="attempt",platform="slack"} 1.0' in metrics
+    assert 'frontline_outbox_deliveries_total{outcome="retry",platform="slack"} 1.0' in metrics
+    assert "frontline_outbox_pending 1.0" in metrics
+    assert "frontline_outbox_oldest_pending_age_seconds 600.0" in metrics
+    assert "frontline_inbox_depth 1.0" in metrics  # no handler for Slack here: it waits
+    health = await server.get("/healthz")
+    body = await health.json()
+    assert health.status == 200  # degraded, not down: restarting this replica would not help
+    assert body["status"] == "degraded" and body["outbox_pending"] == 1
+    assert "waited 600 s (more than 300 s)" in body["reason"]
+    assert "frontline outbox" in body["reason"]
 
 
 async def test_due_work_runs_on_schedule(server: TestClient[web.Request, web.Application]) -> None:

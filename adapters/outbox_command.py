@@ -1,0 +1,73 @@
+"""`frontline outbox`: what waits to be delivered or was given up, and sending it again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from adapters.wiring import database_url
+from bot.config.settings import Settings
+from bot.durations import format_duration
+from bot.outbox.models import DeliveryStatus, StuckDelivery
+from storage.database import Database
+
+LISTED = 50
+
+
+async def run_outbox(settings: Settings, *, retry: Sequence[int], retry_dead: bool) -> int:
+    """List stuck messages, or make the chosen ones due again now (the server sends them)."""
+    database = Database.from_url(database_url(settings))
+    try:
+        await database.ensure_current()
+        now = datetime.now(UTC)
+        async with database.unit_of_work() as uow:
+            if retry or retry_dead:
+                count = await uow.outbox.retry_now(None if retry_dead else list(retry), now)
+                await uow.commit()
+                print(_retried(count, retry, retry_dead))
+                return 0 if count or retry_dead else 1
+            stats = await uow.outbox.stats(now)
+            stuck = await uow.outbox.list_stuck(LISTED)
+            depth = await uow.inbox.depth()
+    finally:
+        await database.dispose()
+    print(
+        f"{stats.pending} message(s) waiting to be delivered ({stats.due} due now), "
+        f"{stats.dead} given up; {depth} request(s) waiting to be run."
+    )
+    for message in stuck:
+        print(_line(message, now))
+    if len(stuck) == LISTED:
+        print(f"(the first {LISTED} shown)")
+    if stats.dead:
+        print(
+            "`frontline outbox retry ID …` sends given-up messages again once fixed; "
+            "`frontline outbox retry --dead` sends them all."
+        )
+    return 0
+
+
+def _line(message: StuckDelivery, now: datetime) -> str:
+    age = format_duration(now - message.created_at)
+    flag = f" · F-{message.flag_id} (id)" if message.flag_id is not None else ""
+    if message.status is DeliveryStatus.DEAD:
+        state = "given up"
+    elif message.next_attempt_at > now:
+        state = f"next try in {format_duration(message.next_attempt_at - now)}"
+    else:
+        state = "due now"
+    error = f" — {message.last_error}" if message.last_error else ""
+    return (
+        f"  #{message.id} {message.platform} {message.purpose}{flag}: {state}, "
+        f"{message.attempts} failed attempt(s), {age} old{error}"
+    )
+
+
+def _retried(count: int, ids: Sequence[int], all_dead: bool) -> str:
+    if all_dead:
+        return f"{count} given-up message(s) will be sent again within seconds by the server."
+    if count == 0:
+        return "None of those ids is a waiting or given-up message; `frontline outbox` lists them."
+    missing = len(ids) - count
+    extra = f" ({missing} id(s) were not waiting or given up)" if missing else ""
+    return f"{count} message(s) will be sent again within seconds by the server{extra}."
