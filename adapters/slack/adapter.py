@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.endpoint import SlackEndpoint
+from adapters.slack.forms import Forms
 from adapters.slack.gateway import PLATFORM, SlackGateway
 from adapters.slack.identity import Authorizer, BotIdentity, check_bot_token
 from adapters.slack.interactions import Interactions
@@ -76,12 +77,14 @@ class SlackAdapter:
             request_verification_enabled=not self.socket_mode,
         )
         self.gateway = SlackGateway(self.client)
+        people = People(self.client)
         self.interactions = Interactions(
-            core=runtime.core, client=self.client, gateway=self.gateway, people=People(self.client)
+            core=runtime.core, client=self.client, gateway=self.gateway, people=people
         )
+        forms = Forms(core=runtime.core, client=self.client, people=people)
         self.requests = SlackRequests(runtime.intake, self.interactions)
         runtime.inbox.handle(PLATFORM, self.requests.run)
-        register(self.bolt, self.interactions, self.requests)
+        register(self.bolt, self.interactions, forms, self.requests)
         self.socket: SocketModeConnection | None = None
         self.identity: BotIdentity | None = None
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.answers import Origin, record_answer
 from adapters.slack.dedupe import Deduplicator, press_keys
 from adapters.slack.errors import error_code
 from adapters.slack.gateway import PLATFORM, SlackGateway
@@ -24,30 +23,21 @@ from adapters.slack.home import home_tab
 from adapters.slack.modals import (
     FlagFormAnswers,
     ModalContext,
-    flag_form,
     resolve_note,
-    resolve_note_form,
 )
 from adapters.slack.payloads import (
-    Actor,
     ButtonPress,
     ChatEvent,
-    MessageShortcut,
     SlashCommand,
     ViewSubmission,
 )
 from adapters.slack.people import People
-from adapters.slack.text import unescape
 from bot import dispatch
-from bot.actions import ActionId
 from bot.core import Core
 from bot.errors import DeliveryError, UserFacingError
 from bot.escalations.service import is_ack_reply
-from bot.flags.commands import clean_text
-from bot.flags.models import flag_key, parse_flag_number
 from bot.home import home_view
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
-from bot.outbox.models import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +52,6 @@ NO_FORM_HERE = (
     "The flag form opens from `/flag` or from a message's “Flag this message” shortcut. Here, "
     "write it out: `@Frontline flag escalate <what happened> [customer ref] [sev:high]`."
 )
-FORM_DID_NOT_OPEN = "⚠️ Slack did not open the form in time. Please try again."
 
 UseCase = Callable[[], Awaitable[Reply | None]]
 
@@ -102,40 +91,6 @@ class Interactions:
         )
         copy.bot_user_id = self.bot_user_id
         return copy
-
-    # Fast path: forms must open within 3 seconds of the click -----------------------------
-
-    async def open_flag_form(self, command: SlashCommand) -> None:
-        """`/flag` alone: the form."""
-        context = ModalContext(channel_id=command.channel_id, response_url=command.response_url)
-        if not await self._open_view(command.trigger_id, flag_form(context)):
-            await self._tell(command.actor, command.channel_id, command.response_url)
-
-    async def message_shortcut(self, shortcut: MessageShortcut) -> None:
-        """The "Flag this message" shortcut: the form, prefilled, linking back to the message."""
-        context = ModalContext(
-            channel_id=shortcut.channel_id,
-            thread_ts=shortcut.thread_ts,
-            message_ts=shortcut.message_ts,
-            response_url=shortcut.response_url,
-        )
-        view = flag_form(context, summary=unescape(shortcut.message_text))
-        if not await self._open_view(shortcut.trigger_id, view):
-            actor = shortcut.actor
-            await self._tell(actor, shortcut.channel_id, shortcut.response_url, shortcut.thread_ts)
-
-    async def open_resolve_note(self, press: ButtonPress, number: int) -> None:
-        """Resolve asks for a note first."""
-        context = ModalContext(
-            channel_id=press.channel_id,
-            thread_ts=press.thread_ts,
-            response_url=press.response_url,
-            flag_number=number,
-            from_home=press.from_home,
-        )
-        view = resolve_note_form(context, flag_key(number))
-        if not await self._open_view(press.trigger_id, view):
-            await self._tell(press.actor, press.channel_id, press.response_url, press.thread_ts)
 
     # Stored requests ----------------------------------------------------------------------
 
@@ -336,45 +291,12 @@ class Interactions:
             return
         # Forms open from /flag and the shortcut (they bring a trigger); elsewhere, say so.
         message = Message(NO_FORM_HERE) if reply.open_form else reply.message
-        await self._record_answer(origin, message, reply.after_post_of)
+        await record_answer(self._core, origin, message, reply.after_post_of)
 
     async def _undo(self) -> None:
         """Forget what a failed use case wrote, keeping the transaction for the answer."""
         async with self._core.uow() as uow:
             await uow.rollback()
-
-    async def _record_answer(
-        self, origin: Origin, message: Message, after_post_of: int | None = None
-    ) -> None:
-        answer = Outgoing.answer(
-            origin.person, message, origin.route(), after_post_of=after_post_of
-        )
-        async with self._core.uow() as uow:
-            await uow.outbox.add(answer, self._core.clock.now())
-            await uow.commit()
-
-    async def _tell(
-        self,
-        actor: Actor,
-        channel_id: str | None,
-        response_url: str | None,
-        thread_ts: str | None = None,
-    ) -> None:
-        """Say that a form did not open (Slack allows 3 seconds from the click)."""
-        person = await self._people.person(actor.team_id, actor.user_id, actor.name)
-        origin = Origin(person, channel_id, thread_ts, response_url)
-        await self._record_answer(origin, Message(FORM_DID_NOT_OPEN))
-
-    async def _open_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
-        try:
-            await self._client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as error:
-            log.warning("views.open failed: %s", error_code(error))
-            return False
-        except (TimeoutError, aiohttp.ClientError) as error:
-            log.warning("views.open failed: %s", type(error).__name__)
-            return False
-        return True
 
     def _without_bot_mention(self, text: str) -> str:
         if self.bot_user_id:
@@ -383,49 +305,6 @@ class Interactions:
             )
             return text.strip()
         return _LEADING_MENTION.sub("", text, count=1).strip()
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a person did something, so the answer reaches them there."""
-
-    person: Person
-    channel_id: str | None = None
-    thread_ts: str | None = None
-    response_url: str | None = None
-    from_home: bool = False
-
-    def route(self) -> dict[str, str]:
-        """The answer's route for `SlackGateway.answer`."""
-        route = {
-            "channel_id": self.channel_id,
-            "thread_ts": self.thread_ts,
-            "response_url": self.response_url,
-            "from_home": "yes" if self.from_home else None,
-        }
-        return {key: value for key, value in route.items() if value}
-
-
-def opens_form(command: SlashCommand) -> bool:
-    """`/flag` with nothing after it: the core's form (see `parse_command`).
-
-    Its trigger expires 3 seconds after the click, so the form is opened straight away.
-    """
-    return not clean_text(command.text)
-
-
-def resolve_note_number(press: ButtonPress) -> int | None:
-    """The flag a Resolve button resolves (it asks for a note first); None for other buttons."""
-    if press.action_id != ActionId.RESOLVE:
-        return None
-    try:
-        return parse_flag_number(press.value)
-    except ValueError:
-        return None  # the core answers an unknown button itself
-
-
-def opens_resolve_note(press: ButtonPress) -> bool:
-    return resolve_note_number(press) is not None
 
 
 def _conversation(team_id: str, channel_id: str) -> Conversation:

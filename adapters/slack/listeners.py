@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from adapters.slack.interactions import Interactions, opens_form, resolve_note_number
+from adapters.slack.forms import Forms, opens_form, resolve_note_number
+from adapters.slack.interactions import Interactions
 from adapters.slack.modals import FLAG_FORM, flag_form_answers
 from adapters.slack.modals import RESOLVE_NOTE as RESOLVE_NOTE_VIEW
 from adapters.slack.payloads import (
@@ -59,7 +60,9 @@ LISTENED = Surface(
 )
 
 
-def register(bolt: AsyncApp, interactions: Interactions, requests: SlackRequests) -> None:
+def register(
+    bolt: AsyncApp, interactions: Interactions, forms: Forms, requests: SlackRequests
+) -> None:
     """Register a Bolt listener for every entry of LISTENED (and one for unknown buttons).
 
     Each listener stores the request in the inbox, then acknowledges it: once Slack has its
@@ -74,7 +77,7 @@ def register(bolt: AsyncApp, interactions: Interactions, requests: SlackRequests
             return
         if opens_form(parsed):
             await ack()
-            await interactions.open_flag_form(parsed)
+            await forms.open_flag_form(parsed)
             return
         await requests.store_command(body, parsed.actor.team_id, parsed.trigger_id)
         await ack()
@@ -83,7 +86,7 @@ def register(bolt: AsyncApp, interactions: Interactions, requests: SlackRequests
         parsed = await _parsed(parse_message_shortcut, body, ack)
         if parsed is not None:
             await ack()
-            await interactions.message_shortcut(parsed)
+            await forms.message_shortcut(parsed)
 
     async def pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
         parsed = await _parsed(parse_button_press, body, ack)
@@ -92,7 +95,7 @@ def register(bolt: AsyncApp, interactions: Interactions, requests: SlackRequests
         number = resolve_note_number(parsed)
         if number is not None:
             await ack()
-            await interactions.open_resolve_note(parsed, number)
+            await forms.open_resolve_note(parsed, number)
             return
         await requests.store_button(body, parsed.actor.team_id, parsed.trigger_id)
         await ack()
