@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +15,10 @@ from adapters.slack.endpoint import EVENTS_PATH
 from adapters.slack.listeners import LISTENED
 from adapters.slack.modals import VIEW_CALLBACKS
 from bot.actions import ActionId
+from bot.messages import Conversation, Message, Person
+from bot.outbox.models import Outgoing
 from tests.slack.driver import AGENT, ESCALATIONS, SlackDriver, fixture
+from tests.slack.fake_slack import TEAM_ID
 
 MANIFEST = Path(__file__).parents[2] / "manifest.yml"
 # Manifest event names → the Events API `type` Bolt listens for.
@@ -36,6 +40,10 @@ METHOD_SCOPES = {
     "chat.update": "chat:write",
     "conversations.join": "channels:join",
     "conversations.open": "im:write",
+    # Looking for a message whose sending ended without an answer: in a public or private
+    # channel, or in the app's DM with someone.
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
+    "conversations.replies": ("channels:history", "groups:history"),
     "users.info": "users:read",
     "views.open": None,
     "views.publish": None,
@@ -143,10 +151,20 @@ async def test_scopes_are_exactly_what_the_app_uses(
     await slack.event(fixture("event_app_home_opened"))
     await slack.event(fixture("event_app_mention", **{"event.text": "<@U0FRONTBOT> flag help"}))
     await slack.settle()
+    # A post and a DM whose sending ended without an answer are looked for before a retry.
+    since = slack.clock.now() - timedelta(minutes=2)
+    channel = Conversation("slack", TEAM_ID, ESCALATIONS)
+    post = Outgoing.post(channel, Message("x"), purpose="escalation post", flag_id=None)
+    agent = Person("slack", TEAM_ID, AGENT)
+    for outgoing in (post, Outgoing.direct(agent, Message("x"), purpose="direct message")):
+        assert (await slack.adapter.gateway.find_sent(outgoing, "0", since)).known
     called = set(slack.fake.methods()) - {"response_url"}
     unknown = called - set(METHOD_SCOPES)
     assert not unknown, f"add the scopes of {unknown} to METHOD_SCOPES"
-    used = {METHOD_SCOPES[m] for m in called} | {"commands"}  # the command and the shortcut
+    used: set[str | None] = {"commands"}  # the command and the shortcut
+    for method in called:
+        scopes = METHOD_SCOPES[method]
+        used |= set(scopes) if isinstance(scopes, tuple) else {scopes}
     used |= {EVENT_SCOPES[e] for e in manifest["settings"]["event_subscriptions"]["bot_events"]}
     used.discard(None)
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == used
