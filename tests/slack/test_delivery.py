@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.http.app import RUNTIME_KEY
 from adapters.http.serve import build_server_app
 from adapters.slack.errors import SlackStartupError
+from adapters.slack.mount import SLACK_ADAPTER_KEY
 from bot.clock import FakeClock
 from bot.config.settings import Settings
 from bot.flags.models import EventKind
@@ -116,6 +117,32 @@ async def test_a_missing_channel_points_at_the_configuration(slack: SlackDriver)
     await slack.settle()
     [detail] = await timeline_details(slack, 1)
     assert f"Slack has no channel {ESCALATIONS}" in detail and "frontline.yml" in detail
+
+
+async def test_a_permanent_refusal_is_told_to_the_reporter_the_triage_channel_and_metrics(
+    slack_settings: Callable[..., Settings], fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    config = f"channels:\n  slack:\n    escalations: {ESCALATIONS}\n    triage: C0TRIAGE01\n"
+    app = await build_server_app(slack_settings(config), clock=clock)
+    async with TestClient(TestServer(app)) as http:
+        slack = SlackDriver(http, fake_slack, app[SLACK_ADAPTER_KEY], app[RUNTIME_KEY], clock)
+        fake_slack.refuse("chat.postMessage", "channel_not_found")
+        await slack.command("escalate checkout fails for all EU cards")
+        await slack.settle()
+        posts = {
+            c.params["channel"]: c.params["text"] for c in fake_slack.called("chat.postMessage")
+        }
+        # The reporter hears it, once, and so does the triage channel, with the fix.
+        assert "could not deliver the escalation post of your flag *F-1*" in posts[f"D{AGENT}"]
+        triage = posts["C0TRIAGE01"]
+        assert "could not deliver the escalation post of *F-1*" in triage
+        assert "check the channel ids in frontline.yml" in triage
+        assert "`frontline outbox retry 1`" in triage
+        answer = slack.answers(AGENT)[-1]
+        assert "*F-1* is recorded, but posting it to the escalation channel failed" in answer
+        metrics = await (await http.get("/metrics")).text()
+        assert 'frontline_outbox_deliveries_total{outcome="dead",platform="slack"} 1.0' in metrics
+        assert "frontline_outbox_dead 1.0" in metrics
 
 
 async def test_answers_fall_back_to_a_direct_message(slack: SlackDriver) -> None:
