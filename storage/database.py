@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PING_TIMEOUT_SECONDS = 5.0
+POOL_SIZE = 10
+POOL_OVERFLOW = 40
 # Any constant works; it only has to be the same for every Frontline process.
 _MIGRATION_LOCK_ID = 0x46524F4E544C  # "FRONTL"
 
@@ -136,6 +138,10 @@ class Database:
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if normalized.get_backend_name() == "postgresql":
             options["pool_pre_ping"] = True  # the bot idles for hours; connections go stale
+            # The delivery worker has up to 64 sends in flight, each holding a connection only
+            # for its short claim and result transactions: bursts, not a steady 64.
+            options["pool_size"] = POOL_SIZE
+            options["max_overflow"] = POOL_OVERFLOW
         engine = create_async_engine(normalized, **options)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)

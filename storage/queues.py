@@ -12,7 +12,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Select, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Select,
+    String,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -32,8 +44,6 @@ from storage.tables import InboxRow, OutboxRow
 
 R = TypeVar("R", InboxRow, OutboxRow)
 MAX_ERROR_CHARS = 500
-# How many due messages one claim looks at to find the first of each order and pace key.
-CANDIDATE_WINDOW = 500
 
 
 def _lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime) -> Any:
@@ -122,7 +132,9 @@ class SqlInboxRepository:
             "last_error": error[:MAX_ERROR_CHARS],
         }
         if give_up:
+            # Logged when given up; forgotten with the run requests (`bot.due`).
             values["status"] = InboxStatus.FAILED.value
+            values["finished_at"] = func.coalesce(InboxRow.finished_at, InboxRow.received_at)
         await self._session.execute(update(InboxRow).where(InboxRow.id == item_id).values(values))
 
     async def release(self, owner: str | None) -> int:
@@ -180,27 +192,37 @@ class SqlOutboxRepository:
         limit: int,
         busy_pace_keys: frozenset[str],
     ) -> list[Delivery]:
-        candidates = await self._session.execute(
-            select(OutboxRow.id, OutboxRow.pace_key)
+        # One message per conversation at a time keeps its pace, and a conversation with a
+        # backlog must not hide the others: pick the first deliverable message of each
+        # conversation not busy already, oldest first. (Unpaced messages are each their own.)
+        conversation = case(
+            (OutboxRow.pace_key.is_(None), "#" + sql_cast(OutboxRow.id, String)),
+            else_=OutboxRow.pace_key,
+        )
+        deliverable = (
+            select(
+                OutboxRow.id,
+                func.row_number()
+                .over(partition_by=conversation, order_by=OutboxRow.id)
+                .label("place"),
+            )
             .where(
                 OutboxRow.status == DeliveryStatus.PENDING.value,
                 OutboxRow.next_attempt_at <= now,
                 _lease_is_free(OutboxRow, now),
                 _first_of_its_order(),
+                or_(OutboxRow.pace_key.is_(None), OutboxRow.pace_key.not_in(busy_pace_keys)),
             )
-            .order_by(OutboxRow.id)
-            .limit(CANDIDATE_WINDOW)
+            .subquery()
         )
-        chosen: list[int] = []
-        taken = set(busy_pace_keys)
-        for row_id, pace_key in candidates:
-            if pace_key is not None:
-                if pace_key in taken:
-                    continue  # one message per conversation at a time keeps its pace
-                taken.add(pace_key)
-            chosen.append(row_id)
-            if len(chosen) == limit:
-                break
+        chosen = list(
+            await self._session.scalars(
+                select(deliverable.c.id)
+                .where(deliverable.c.place == 1)
+                .order_by(deliverable.c.id)
+                .limit(limit)
+            )
+        )
         if not chosen:
             return []
         query = select(OutboxRow).where(
@@ -330,11 +352,15 @@ class SqlOutboxRepository:
         ]
 
     async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
+        was_given_up = OutboxRow.status == DeliveryStatus.DEAD.value
         statement = update(OutboxRow).values(
             status=DeliveryStatus.PENDING.value,
             next_attempt_at=at,
             attempts=0,
             finished_at=None,
+            # The admin retries a given-up message after looking: it is missing, so send it
+            # (an uncertain one would be looked up again, and on Teams never found).
+            uncertain=case((was_given_up, False), else_=OutboxRow.uncertain),
         )
         if delivery_ids is None:
             statement = statement.where(OutboxRow.status == DeliveryStatus.DEAD.value)

@@ -271,6 +271,8 @@ class InMemoryOutboxRepository:
                 and entry.status in (DeliveryStatus.PENDING, DeliveryStatus.DEAD)
             )
             if chosen:
+                if entry.status is DeliveryStatus.DEAD:
+                    entry.uncertain = False  # the admin looked: it is missing, send it
                 entry.status, entry.next_attempt_at, entry.attempts = (
                     DeliveryStatus.PENDING,
                     at,
