@@ -94,6 +94,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            # In WAL mode, NORMAL syncs at checkpoints, not at every commit: a commit survives
+            # the process being killed (what the inbox and outbox promise); only a power cut
+            # or an OS crash may lose the last moments.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:

@@ -46,6 +46,11 @@ R = TypeVar("R", InboxRow, OutboxRow)
 MAX_ERROR_CHARS = 500
 
 
+def _update(table: type[InboxRow] | type[OutboxRow]) -> Any:
+    """A bulk UPDATE; no ORM objects of these rows are kept, so none need synchronising."""
+    return update(table).execution_options(synchronize_session=False)
+
+
 def _lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime) -> Any:
     return or_(table.lease_until.is_(None), table.lease_until < now)
 
@@ -118,7 +123,7 @@ class SqlInboxRepository:
 
     async def finish(self, item_id: int, at: datetime) -> None:
         await self._session.execute(
-            update(InboxRow)
+            _update(InboxRow)
             .where(InboxRow.id == item_id)
             .values(
                 status=InboxStatus.DONE.value, finished_at=at, lease_owner=None, lease_until=None
@@ -135,13 +140,13 @@ class SqlInboxRepository:
             # Logged when given up; forgotten with the run requests (`bot.due`).
             values["status"] = InboxStatus.FAILED.value
             values["finished_at"] = func.coalesce(InboxRow.finished_at, InboxRow.received_at)
-        await self._session.execute(update(InboxRow).where(InboxRow.id == item_id).values(values))
+        await self._session.execute(_update(InboxRow).where(InboxRow.id == item_id).values(values))
 
     async def release(self, owner: str | None) -> int:
         held = InboxRow.lease_owner.is_not(None) if owner is None else InboxRow.lease_owner == owner
         return await _rowcount(
             self._session,
-            update(InboxRow)
+            _update(InboxRow)
             .where(held, InboxRow.status == InboxStatus.PENDING.value)
             .values(lease_owner=None, lease_until=None),
         )
@@ -243,7 +248,7 @@ class SqlOutboxRepository:
 
     async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None:
         await self._session.execute(
-            update(OutboxRow)
+            _update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
             .values(
                 status=DeliveryStatus.SENT.value,
@@ -259,7 +264,7 @@ class SqlOutboxRepository:
         self, delivery_id: int, at: datetime, error: str, *, uncertain: bool, counts: bool
     ) -> None:
         await self._session.execute(
-            update(OutboxRow)
+            _update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
             .values(
                 next_attempt_at=at,
@@ -275,7 +280,7 @@ class SqlOutboxRepository:
         self, delivery_id: int, status: DeliveryStatus, error: str, at: datetime
     ) -> None:
         await self._session.execute(
-            update(OutboxRow)
+            _update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
             .values(
                 status=status.value,
@@ -309,7 +314,7 @@ class SqlOutboxRepository:
         )
         return await _rowcount(
             self._session,
-            update(OutboxRow)
+            _update(OutboxRow)
             .where(held, OutboxRow.status == DeliveryStatus.PENDING.value)
             .values(lease_owner=None, lease_until=None),
         )
@@ -353,7 +358,7 @@ class SqlOutboxRepository:
 
     async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
         was_given_up = OutboxRow.status == DeliveryStatus.DEAD.value
-        statement = update(OutboxRow).values(
+        statement = _update(OutboxRow).values(
             status=DeliveryStatus.PENDING.value,
             next_attempt_at=at,
             attempts=0,

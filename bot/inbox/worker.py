@@ -38,7 +38,7 @@ class InboxWorker:
         *,
         owner: str,
         handlers: Mapping[str, Handler] | None = None,
-        concurrency: int = 4,
+        concurrency: int = 8,
         poll_seconds: float = 1.0,
         after_each: Callable[[], None] | None = None,
     ) -> None:
@@ -66,6 +66,14 @@ class InboxWorker:
 
     async def run(self) -> None:
         while not self._stopping:
+            # Claim in batches: a claim looks at the whole queue, so claiming one at a time
+            # as each slot frees would cost a query per message under a backlog.
+            free = self._concurrency - len(self._in_flight)
+            if len(self._in_flight) and free < max(1, self._concurrency // 4):
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                continue
             try:
                 claimed = await self._claim_and_start()
             except Exception as error:
@@ -73,8 +81,8 @@ class InboxWorker:
                 claimed = 0
             else:
                 self._outage.recovered()
-            if claimed and len(self._in_flight) < self._concurrency:
-                continue
+            if claimed == free:
+                continue  # there may be more
             if not claimed and not self._in_flight:
                 self._idle.set()
             self._wake.clear()

@@ -22,11 +22,12 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
+from bot.batching import GroupCommit
 from bot.core import Core
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, MessageRef
@@ -34,7 +35,7 @@ from bot.outage import OutageLog
 from bot.outbox.models import POST_LINK, Delivery, DeliveryStatus, Outgoing, OutgoingKind
 from bot.outbox.outcomes import post_failed_answer, record_delivered, report_undelivered
 from bot.outbox.pacing import Pacer
-from bot.ports import ChatGateway
+from bot.ports import ChatGateway, UnitOfWork
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -98,6 +99,10 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._outage = OutageLog(log, "outbox messages")
+        # Under load many sends finish together: their results share a commit.
+        self._results: GroupCommit[tuple[Delivery, MessageRef | None], None] = GroupCommit(
+            core.uow, self._record_sent, "delivered message(s)"
+        )
 
     def observe(self, observer: DeliveryObserver) -> None:
         """Report each attempt and outcome to `observer` (the server's metrics)."""
@@ -114,6 +119,14 @@ class DeliveryWorker:
     async def run(self) -> None:
         """Claim and deliver until `stop`; the database is polled, and `wake` shortens the wait."""
         while not self._stopping:
+            # Claim in batches: a claim looks at the whole queue, so claiming one at a time
+            # as each slot frees would cost a query per message under a backlog.
+            free = self._concurrency - self.in_flight
+            if self.in_flight and free < max(1, self._concurrency // 4):
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                continue
             try:
                 claimed = await self._claim_and_start()
             except Exception as error:
@@ -121,8 +134,8 @@ class DeliveryWorker:
                 claimed = 0
             else:
                 self._outage.recovered()
-            if claimed and self.in_flight < self._concurrency:
-                continue
+            if claimed == free:
+                continue  # there may be more
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
@@ -294,11 +307,21 @@ class DeliveryWorker:
         return replace(message, text=message.text.replace(POST_LINK, where))
 
     async def _sent(self, delivery: Delivery, ref: MessageRef | None) -> None:
+        try:
+            await self._results.submit((delivery, ref))
+        except Exception:
+            # Sent, but not recorded: its lease expires and the next attempt, uncertain,
+            # looks for it before sending again.
+            log.warning("outbox message %d was delivered but could not be marked", delivery.id)
+
+    async def _record_sent(
+        self, uow: UnitOfWork, sent: Sequence[tuple[Delivery, MessageRef | None]]
+    ) -> list[None]:
         now = self._core.clock.now()
-        async with self._core.uow() as uow:
+        for delivery, ref in sent:
             await uow.outbox.mark_sent(delivery.id, ref, now)
             await record_delivered(uow, delivery, ref, now)
-            await uow.commit()
+        return [None] * len(sent)
 
     async def _failed(self, delivery: Delivery, error: DeliveryError) -> None:
         platform = delivery.outgoing.platform
