@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from bot.due import run_due_work
 
 log = logging.getLogger(__name__)
 DUE_WORK_EVERY = timedelta(seconds=30)
+STOP_GRACE_SECONDS = 10.0
 
 
 def attach_scheduler(
@@ -20,13 +22,15 @@ def attach_scheduler(
 ) -> None:
     """Run the core's due work every `every` while the server is up."""
     scheduler = AsyncIOScheduler(timezone=runtime.settings.config.tz)
+    running = asyncio.Lock()  # held while due work runs, so `stop` can wait for it
 
     async def due_work() -> None:
-        try:
-            await run_due_work(runtime.core)
-        except Exception:
-            # The next run retries; what is due stays in the database until it is done.
-            log.exception("due work failed; it will be retried")
+        async with running:
+            try:
+                await run_due_work(runtime.core)
+            except Exception:
+                # The next run retries; what is due stays in the database until it is done.
+                log.exception("due work failed; it will be retried")
 
     async def start(_: web.Application) -> None:
         scheduler.add_job(
@@ -40,8 +44,18 @@ def attach_scheduler(
         scheduler.start()
 
     async def stop(_: web.Application) -> None:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        if not scheduler.running:
+            return
+        # shutdown() cancels a run in progress. Cancelled mid-query, SQLAlchemy terminates the
+        # connection in a task of its own that can outlive the database and hang the event
+        # loop's close; so let a run in progress finish first (it is a few DELETEs).
+        scheduler.pause()
+        try:
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                await running.acquire()
+        except TimeoutError:
+            log.warning("due work still running after %.0f s; cancelling it", STOP_GRACE_SECONDS)
+        scheduler.shutdown(wait=False)
 
     app.on_startup.append(start)
     app.on_cleanup.insert(0, stop)

@@ -50,6 +50,7 @@ class FakeSlack:
         self.socket_outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.socket_inbox: list[dict[str, Any]] = []
         self.socket_connections = 0
+        self._pumping: asyncio.Task[None] | None = None
         self.history: dict[str, list[dict[str, Any]]] = {}  # messages posted, by channel
         self._ts = 1_700_000_000
         self._server: TestServer | None = None
@@ -205,11 +206,13 @@ class FakeSlack:
             while True:
                 envelope = await self.socket_outbox.get()
                 await ws.send_json(envelope)
-                if envelope.get("type") == "disconnect":
-                    await ws.close()
-                    return
 
-        pumping = asyncio.get_running_loop().create_task(pump())
+        # Like Slack, send each envelope on one connection, the newest; and after "disconnect"
+        # leave the old connection open for the client to close once it has reconnected.
+        # (Closing it here made the SDK reconnect twice, sometimes losing the next envelope.)
+        if self._pumping is not None:
+            self._pumping.cancel()
+        pumping = self._pumping = asyncio.get_running_loop().create_task(pump())
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
