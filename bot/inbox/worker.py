@@ -9,13 +9,13 @@ expires. A handler that keeps failing is given up after `MAX_ATTEMPTS` and logge
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.claiming import ClaimLoop
 from bot.core import Core
 from bot.inbox.models import InboxItem
 from bot.inbox.shared import SharedUnitOfWork
@@ -45,15 +45,15 @@ class InboxWorker:
         self._core = core
         self.owner = owner
         self._handlers = dict(handlers or {})
-        self._concurrency = concurrency
-        self._poll = poll_seconds
         self._after_each = after_each
         self._in_flight: dict[int, asyncio.Task[None]] = {}
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._outage = OutageLog(log, "stored requests")
+        self._loop = ClaimLoop(
+            claim=self._claim_and_start,
+            in_flight=lambda: len(self._in_flight),
+            concurrency=concurrency,
+            poll_seconds=poll_seconds,
+            outage=OutageLog(log, "stored requests"),
+        )
 
     def handle(self, platform: str, handler: Handler) -> None:
         """Run `platform`'s requests with `handler`."""
@@ -61,42 +61,15 @@ class InboxWorker:
 
     def wake(self) -> None:
         """Look for requests now (one was just stored)."""
-        self._idle.clear()
-        self._wake.set()
+        self._loop.wake()
 
     async def run(self) -> None:
-        while not self._stopping:
-            # Claim in batches: a claim looks at the whole queue, so claiming one at a time
-            # as each slot frees would cost a query per message under a backlog.
-            free = self._concurrency - len(self._in_flight)
-            if len(self._in_flight) and free < max(1, self._concurrency // 4):
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
-                continue
-            try:
-                claimed = await self._claim_and_start()
-            except Exception as error:
-                self._outage.failed(error)
-                claimed = 0
-            else:
-                self._outage.recovered()
-            if claimed == free:
-                continue  # there may be more
-            if not claimed and not self._in_flight:
-                self._idle.set()
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
-
-    async def wait_idle(self, within: float = 10.0) -> None:
-        """Wait until every stored request has been run (tests)."""
-        await asyncio.wait_for(self._idle.wait(), within)
+        """Claim and run stored requests until `stop`."""
+        await self._loop.run()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop claiming; let running requests finish for `grace` seconds; release the rest."""
-        self._stopping = True
-        self._wake.set()
+        self._loop.stop()
         tasks = list(self._in_flight.values())
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace)
@@ -113,10 +86,7 @@ class InboxWorker:
         if released:
             log.info("released %d stored request(s) for another replica or restart", released)
 
-    async def _claim_and_start(self) -> int:
-        free = self._concurrency - len(self._in_flight)
-        if free <= 0:
-            return 0
+    async def _claim_and_start(self, free: int) -> int:
         now = self._core.clock.now()
         async with self._core.uow() as uow:
             batch = await uow.inbox.claim(self.owner, now, now + LEASE, free)
@@ -129,7 +99,7 @@ class InboxWorker:
 
     def _finished(self, item_id: int, _: object) -> None:
         self._in_flight.pop(item_id, None)
-        self._wake.set()
+        self._loop.wake()
 
     async def run_one(self, item: InboxItem) -> None:
         """Run one request and mark it done, in one transaction."""

@@ -15,7 +15,6 @@ conversation is paced by its platform's `Pacer`; one busy conversation never hol
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import os
@@ -28,6 +27,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.batching import GroupCommit
+from bot.claiming import ClaimLoop
 from bot.core import Core
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, MessageRef
@@ -92,13 +92,15 @@ class DeliveryWorker:
         self.owner = owner or replica_name()
         self._pacers = dict(pacers or {})
         self._policy = policy or RetryPolicy()
-        self._concurrency = concurrency
         self._observer = observer
-        self._poll = poll_seconds
         self._in_flight: dict[int, tuple[asyncio.Task[None], str | None]] = {}
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._outage = OutageLog(log, "outbox messages")
+        self._loop = ClaimLoop(
+            claim=self._claim_and_start,
+            in_flight=lambda: self.in_flight,
+            concurrency=concurrency,
+            poll_seconds=poll_seconds,
+            outage=OutageLog(log, "outbox messages"),
+        )
         # Under load many sends finish together: their results share a commit.
         self._results: GroupCommit[tuple[Delivery, MessageRef | None], None] = GroupCommit(
             core.uow, self._record_sent, "delivered message(s)"
@@ -110,7 +112,7 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Look for work now (something was just recorded)."""
-        self._wake.set()
+        self._loop.wake()
 
     @property
     def in_flight(self) -> int:
@@ -118,32 +120,11 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Claim and deliver until `stop`; the database is polled, and `wake` shortens the wait."""
-        while not self._stopping:
-            # Claim in batches: a claim looks at the whole queue, so claiming one at a time
-            # as each slot frees would cost a query per message under a backlog.
-            free = self._concurrency - self.in_flight
-            if self.in_flight and free < max(1, self._concurrency // 4):
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
-                continue
-            try:
-                claimed = await self._claim_and_start()
-            except Exception as error:
-                self._outage.failed(error)
-                claimed = 0
-            else:
-                self._outage.recovered()
-            if claimed == free:
-                continue  # there may be more
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+        await self._loop.run()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop claiming; let sends in flight finish for `grace` seconds; release the rest."""
-        self._stopping = True
-        self._wake.set()
+        self._loop.stop()
         tasks = [task for task, _ in self._in_flight.values()]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace)
@@ -172,10 +153,7 @@ class DeliveryWorker:
                 delivered += 1
         return delivered
 
-    async def _claim_and_start(self) -> int:
-        free = self._concurrency - self.in_flight
-        if free <= 0:
-            return 0
+    async def _claim_and_start(self, free: int) -> int:
         batch = await self._claim(limit=free)
         for delivery in batch:
             task = asyncio.get_running_loop().create_task(self._deliver(delivery))
@@ -185,7 +163,7 @@ class DeliveryWorker:
 
     def _finished(self, delivery_id: int, _: object) -> None:
         self._in_flight.pop(delivery_id, None)
-        self._wake.set()  # its successor in order, or a free slot, may now be claimable
+        self._loop.wake()  # its successor in order, or a free slot, may now be claimable
 
     async def _claim(self, *, limit: int) -> list[Delivery]:
         busy = frozenset(key for _, key in self._in_flight.values() if key is not None)
@@ -356,8 +334,8 @@ class DeliveryWorker:
                 counts=not rate_limited,
             )
             await uow.commit()
-        if not self._stopping:
-            asyncio.get_running_loop().call_later(delay, self._wake.set)
+        if not self._loop.stopping:
+            asyncio.get_running_loop().call_later(delay, self._loop.wake)
 
     async def _finish(self, delivery: Delivery, status: DeliveryStatus, reason: str) -> None:
         log.info("outbox message %d %s: %s", delivery.id, status.value, reason)
