@@ -38,10 +38,9 @@ async def raise_flag(
     now = core.clock.now()
     policy = core.config.severity(command.severity)
     async with core.uow() as uow:
-        number = await uow.flags.next_number(reporter.workspace_id)
         flag = Flag(
             workspace_id=reporter.workspace_id,
-            number=number,
+            number=0,  # reserved last, below
             kind=command.kind,
             summary=command.summary,
             severity=command.severity,
@@ -55,6 +54,9 @@ async def raise_flag(
         if flag.kind is FlagKind.RECURRING:
             theme = await assign_theme(uow, flag=flag, explicit_slug=command.theme_slug, now=now)
             flag.theme_id = theme.id
+        # The number is reserved last: its counter row stays locked until the commit, and on
+        # PostgreSQL every new flag of the workspace waits for that lock.
+        flag.number = await uow.flags.next_number(reporter.workspace_id)
         flag = await uow.flags.add(flag)
         assert flag.id is not None
         source = f"from <{source_link}|this message>" if source_link else ""
