@@ -1,4 +1,9 @@
-"""Signed `/flag recurring …` requests fired at a server: at a fixed rate, or as fast as it acks."""
+"""Signed `/flag recurring …` requests fired at a server: at a fixed rate, or as fast as it acks.
+
+Each request has its own response URL, `{response_base}/respond/{name}`; a phase remembers the
+names of the requests that were acknowledged (200) and when each was due, so the answers that
+reach the fake Slack can be matched to them. Times are `time.monotonic()`.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +39,9 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    began: float = 0.0  # when the first request was due
+    last_due: float = 0.0  # when the last request was due (fixed rate) or sent (saturation)
+    acked: dict[str, float] = field(default_factory=dict)  # name -> when it was due
 
     @property
     def throughput(self) -> float:
@@ -55,18 +63,23 @@ class Phase:
 
 
 class FlagRequests:
-    """Distinct `/flag recurring …` bodies, each with its own trigger id and response URL."""
+    """Distinct `/flag recurring …` bodies, each with its own trigger id and response URL.
+
+    Yields `(name, body)`: the response URL is `{response_base}/respond/{name}`, and every
+    name starts with `prefix` followed by a dash.
+    """
 
     def __init__(self, response_base: str, prefix: str) -> None:
         self._counter = itertools.count(1)
         self._response_base = response_base
-        self._prefix = prefix
+        self.prefix = prefix
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
         return self
 
-    def __next__(self) -> bytes:
+    def __next__(self) -> tuple[str, bytes]:
         n = next(self._counter)
+        name = f"{self.prefix}-{n}"
         form = {
             "token": "bench",
             "team_id": "T0BENCH01",
@@ -79,63 +92,84 @@ class FlagRequests:
             "text": f"recurring {PROBLEMS[n % len(PROBLEMS)]} ZD-{10_000 + n}",
             "api_app_id": "A0BENCH",
             "is_enterprise_install": "false",
-            "response_url": f"{self._response_base}/respond/{self._prefix}-{n}",
-            "trigger_id": f"{self._prefix}.{n}.{n:032x}",
+            "response_url": f"{self._response_base}/respond/{name}",
+            "trigger_id": f"{self.prefix}.{n}.{n:032x}",
         }
-        return urlencode(form).encode()
+        return name, urlencode(form).encode()
 
 
 async def _send(
-    session: aiohttp.ClientSession, url: str, secret: str, body: bytes, started: float, phase: Phase
+    session: aiohttp.ClientSession,
+    url: str,
+    secret: str,
+    request: tuple[str, bytes],
+    started: float,
+    phase: Phase,
 ) -> None:
+    name, body = request
     headers = {**signed_headers(secret, body), "Content-Type": "application/x-www-form-urlencoded"}
     try:
         async with session.post(url, data=body, headers=headers) as response:
             await response.read()
             ok = response.status == 200
-    except aiohttp.ClientError:
+    except (aiohttp.ClientError, TimeoutError):
         ok = False
     if ok:
-        phase.latencies.append(time.perf_counter() - started)
+        phase.latencies.append(time.monotonic() - started)
+        phase.acked[name] = started
     else:
         phase.errors += 1
 
 
+# A request without an answer after this long counts as an error (the server is stuck).
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
 async def fixed_rate(
-    url: str, secret: str, bodies: Iterator[bytes], *, rate: float, seconds: float
+    url: str, secret: str, requests: Iterator[tuple[str, bytes]], *, rate: float, seconds: float
 ) -> Phase:
     """Open loop: request i is due at i/rate; latency counts from when it was due."""
     phase = Phase()
     total = int(rate * seconds)
     tasks = []
     connector = aiohttp.TCPConnector(limit=512)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        begin = time.perf_counter()
+    async with aiohttp.ClientSession(connector=connector, timeout=REQUEST_TIMEOUT) as session:
+        begin = phase.began = time.monotonic()
         for i in range(total):
-            due = begin + i / rate
-            delay = due - time.perf_counter()
+            due = phase.last_due = begin + i / rate
+            delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_send(session, url, secret, next(bodies), due, phase)))
+            request = next(requests)
+            tasks.append(asyncio.create_task(_send(session, url, secret, request, due, phase)))
         await asyncio.gather(*tasks)
-        phase.seconds = time.perf_counter() - begin
+        phase.seconds = time.monotonic() - begin
     return phase
 
 
 async def saturate(
-    url: str, secret: str, bodies: Iterator[bytes], *, concurrency: int, seconds: float
+    url: str,
+    secret: str,
+    requests: Iterator[tuple[str, bytes]],
+    *,
+    concurrency: int,
+    seconds: float,
+    total: int | None = None,
 ) -> Phase:
-    """Closed loop: `concurrency` clients send back to back for `seconds`; acks per second."""
+    """Closed loop: `concurrency` clients send back to back for `seconds` (or until `total`
+    requests were sent, whichever comes first); acks per second."""
     phase = Phase()
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        begin = time.perf_counter()
+    budget = itertools.count() if total is None else iter(range(total))
+    async with aiohttp.ClientSession(connector=connector, timeout=REQUEST_TIMEOUT) as session:
+        begin = phase.began = time.monotonic()
         stop = begin + seconds
 
         async def client() -> None:
-            while time.perf_counter() < stop:
-                await _send(session, url, secret, next(bodies), time.perf_counter(), phase)
+            while time.monotonic() < stop and next(budget, None) is not None:
+                sent = phase.last_due = time.monotonic()
+                await _send(session, url, secret, next(requests), sent, phase)
 
         await asyncio.gather(*(client() for _ in range(concurrency)))
-        phase.seconds = time.perf_counter() - begin
+        phase.seconds = time.monotonic() - begin
     return phase

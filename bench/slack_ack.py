@@ -7,42 +7,49 @@ server in its own process, all talking to one fake Slack Web API process. For ea
 - fixed rate: `--rate` requests/s for `--seconds` (open loop; latency from when each was due);
 - saturation: `--concurrency` clients back to back for `--saturate-seconds` (acks per second).
 
-For Frontline it also waits until every fixed-rate request got its answer (the work after the
-ack: users.info, the flag and its theme in the database, the response_url answer).
+Frontline stores each request in its inbox before the 200 and works on it afterwards; between
+the two phases the script waits until every fixed-rate request got its answer (the
+response_url POST at the fake), so the saturation phase starts with an empty queue, and it
+reports when the last answer arrived and how many were lost or duplicated.
 
     .venv/bin/python -m bench.slack_ack --runs 3
 
-Targets: Frontline's saturation throughput ≥ half the bolt-only baseline; p99 ack < 100 ms at
-200 requests/s.
+Targets: Frontline's saturation throughput ≥ 0.6 times the bolt-only baseline; p99 ack < 50 ms at
+200 requests/s; on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-import asyncpg  # type: ignore[import-untyped]
-
 from bench.baselines import SECRET
+from bench.harness import (
+    DEFAULT_POSTGRES,
+    Tally,
+    code_line,
+    fake_slack,
+    free_port,
+    frontline_env,
+    frontline_server,
+    load_average,
+    machine_line,
+    running,
+    scratch_databases,
+    tally,
+    upgrade,
+    wait_for_answers,
+    wait_until_listening,
+)
 from bench.load import FlagRequests, Phase, fixed_rate, saturate
 
-CONFIG = "channels:\n  slack:\n    escalations: C0ESCALAT1\n"
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+BASELINES = {"bare": "aiohttp 200 (bare)", "bolt": "slack-bolt, /flag acks only"}
 
 
 @dataclass
@@ -50,193 +57,118 @@ class Outcome:
     target: str
     steady: Phase
     burst: Phase
-    drained_after: float | None  # seconds after the last fixed-rate request; None: n/a
+    answers: Tally | None  # the fixed-rate phase's answers (Frontline only)
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{_tail(log)}")
-        with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not start; see {log}")
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-2000:]
-
-
-@contextlib.contextmanager
-def running(
-    command: list[str], log: Path, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process of ours, stopped (SIGINT, then kill) when done."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
-        try:
-            yield process
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-async def answers(fake_base: str) -> int:
-    async with aiohttp.ClientSession() as session, session.get(f"{fake_base}/stats") as response:
-        return int((await response.json())["answers"])
+    @property
+    def drained_after(self) -> float | None:
+        """Seconds from the last fixed-rate request to its last answer; None: n/a or lost."""
+        if self.answers is None or self.answers.lost or self.answers.latest is None:
+            return None
+        return self.answers.latest - self.steady.last_due
 
 
 async def measure(
-    name: str, port: int, args: argparse.Namespace, fake_base: str, *, frontline: bool
+    name: str, port: int, args: argparse.Namespace, fake_base: str, tag: str, *, frontline: bool
 ) -> Outcome:
     url = f"http://127.0.0.1:{port}/slack/events"
-    bodies = FlagRequests(fake_base, f"{name}-{port}")
-    await fixed_rate(url, SECRET, bodies, rate=args.rate, seconds=1)  # warm-up
-    await asyncio.sleep(2 if frontline else 0.2)
-    before = await answers(fake_base) if frontline else 0
-    steady = await fixed_rate(url, SECRET, bodies, rate=args.rate, seconds=args.seconds)
-    drained_after = None
+    warm = FlagRequests(fake_base, f"{tag}-warm")
+    warmup = await fixed_rate(url, SECRET, warm, rate=args.rate, seconds=1)
+    if frontline:  # start from an empty queue
+        await wait_for_answers(fake_base, warm.prefix, len(warmup.acked), within=args.drain)
+    await asyncio.sleep(0.5)
+    requests = FlagRequests(fake_base, f"{tag}-steady")
+    steady = await fixed_rate(url, SECRET, requests, rate=args.rate, seconds=args.seconds)
+    answers = None
     if frontline:
-        expected = before + len(steady.latencies)
-        finished = time.perf_counter()
-        for _ in range(120 * 20):  # give up after two minutes
-            if await answers(fake_base) >= expected:
-                break
-            await asyncio.sleep(0.05)
-        drained_after = time.perf_counter() - finished
+        await wait_for_answers(fake_base, requests.prefix, len(steady.acked), within=args.drain)
+        await asyncio.sleep(0.5)  # a duplicate would arrive right after
+        answers = await tally(fake_base, requests.prefix, steady.acked)
     burst = await saturate(
-        url, SECRET, bodies, concurrency=args.concurrency, seconds=args.saturate_seconds
+        url,
+        SECRET,
+        FlagRequests(fake_base, f"{tag}-burst"),
+        concurrency=args.concurrency,
+        seconds=args.saturate_seconds,
     )
-    return Outcome(name, steady, burst, drained_after)
-
-
-async def create_database(admin_url: str, name: str) -> str:
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-async def drop_database(admin_url: str, name: str) -> None:
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    return Outcome(name, steady, burst, answers)
 
 
 async def one_run(args: argparse.Namespace, workdir: Path, run: int) -> list[Outcome]:
-    python = sys.executable
-    frontline = shutil.which("frontline", path=str(Path(python).parent)) or "frontline"
-    fake_port = free_port()
-    fake_base = f"http://127.0.0.1:{fake_port}"
     outcomes: list[Outcome] = []
-    with running(
-        [python, "-m", "bench.fake_web_api", "--port", str(fake_port)], workdir / "fake.log"
-    ) as fake:
-        await wait_until_listening(fake_port, fake, workdir / "fake.log")
-        for kind in ("bare", "bolt"):
+    async with fake_slack(workdir) as fake_base:
+        for kind, label in BASELINES.items():
             port = free_port()
-            command = [
-                python,
-                "-m",
-                "bench.baselines",
-                kind,
-                "--port",
-                str(port),
-                "--api-url",
-                f"{fake_base}/api/",
-            ]
+            command = [sys.executable, "-m", "bench.baselines", kind, "--port", str(port)]
+            command += ["--api-url", f"{fake_base}/api/"]
             log = workdir / f"{kind}-{run}.log"
             with running(command, log) as server:
                 await wait_until_listening(port, server, log)
-                label = "aiohttp 200 (bare)" if kind == "bare" else "slack-bolt, /flag acks only"
-                outcomes.append(await measure(label, port, args, fake_base, frontline=False))
-        databases: list[tuple[str, str, str | None]] = [
-            ("SQLite", f"sqlite+aiosqlite:///{workdir / f'bench-{run}.db'}", None)
-        ]
-        if args.postgres:
-            name = f"frontline_bench_{os.getpid()}_{run}"
-            databases.append(("PostgreSQL", await create_database(args.postgres, name), name))
-        for label, url, pg_name in databases:
-            env = {
-                **{
-                    k: v
-                    for k, v in os.environ.items()
-                    if not k.startswith(("SLACK_", "FRONTLINE_", "DATABASE_URL", "MICROSOFT_"))
-                },
-                "SLACK_BOT_TOKEN": "xoxb-bench",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": f"{fake_base}/api/",
-                "DATABASE_URL": url,
-                "FRONTLINE_CONFIG": str(workdir / "frontline.yml"),
-            }
-            try:
-                if pg_name:
-                    await asyncio.to_thread(
-                        subprocess.run,
-                        [frontline, "db", "upgrade"],
-                        env=env,
-                        check=True,
-                        capture_output=True,
-                    )
-                port = free_port()
-                log = workdir / f"frontline-{label}-{run}.log"
-                with running([frontline, "serve", "--port", str(port)], log, env) as server:
-                    await wait_until_listening(port, server, log)
+                tag = f"r{run}-{kind}"
+                outcomes.append(await measure(label, port, args, fake_base, tag, frontline=False))
+        async with scratch_databases(workdir, args.postgres, f"ack{run}") as databases:
+            for label, database_url in databases:
+                if label != "SQLite":
+                    await upgrade(frontline_env(workdir, fake_base, database_url))
+                server = frontline_server(workdir, fake_base, database_url, f"{label}-{run}")
+                async with server as (port, _, _):
                     outcomes.append(
-                        await measure(f"Frontline, {label}", port, args, fake_base, frontline=True)
+                        await measure(
+                            f"Frontline, {label}",
+                            port,
+                            args,
+                            fake_base,
+                            f"r{run}-{label}",
+                            frontline=True,
+                        )
                     )
-            finally:
-                if pg_name:
-                    await drop_database(args.postgres, pg_name)
     return outcomes
+
+
+def _drain(outcome: Outcome) -> str:
+    if outcome.answers is None:
+        return "n/a"
+    if outcome.drained_after is None:
+        return f"{outcome.answers.lost} never answered"
+    return f"{outcome.drained_after:.1f} s"
 
 
 def table(runs: list[list[Outcome]], rate: float) -> str:
     """Medians over the runs, with the saturation throughput relative to the bolt baseline."""
     names = [o.target for o in runs[0]]
-    bolt = statistics.median(r[1].burst.throughput for r in runs)
     lines = [
         f"| target | acks/s at saturation | vs bolt | p50 ack @ {rate:g}/s | p99 ack @ {rate:g}/s "
-        "| errors | answers all sent |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| errors | last answer after the last request | lost / duplicated answers |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for index, name in enumerate(names):
         outcomes = [r[index] for r in runs]
         throughput = statistics.median(o.burst.throughput for o in outcomes)
+        ratio = statistics.median(
+            o.burst.throughput / r[1].burst.throughput for o, r in zip(outcomes, runs, strict=True)
+        )
         p50 = statistics.median(o.steady.p50_ms for o in outcomes)
         p99 = statistics.median(o.steady.p99_ms for o in outcomes)
         errors = sum(o.steady.errors + o.burst.errors for o in outcomes)
+        tallies = [o.answers for o in outcomes if o.answers is not None]
         drained = [o.drained_after for o in outcomes if o.drained_after is not None]
-        drain = f"{statistics.median(drained):.1f} s after the last request" if drained else "n/a"
+        if not tallies:
+            drain, lost = "n/a", "n/a"
+        else:
+            drain = f"{statistics.median(drained):.1f} s" if drained else "—"
+            if len(drained) < len(tallies):
+                drain += f" ({len(tallies) - len(drained)} run(s) with answers missing)"
+            lost = f"{sum(t.lost for t in tallies)} / {sum(t.duplicated for t in tallies)}"
         lines.append(
-            f"| {name} | {throughput:,.0f} | {throughput / bolt:.2f} | {p50:.1f} ms "
-            f"| {p99:.1f} ms | {errors} | {drain} |"
+            f"| {name} | {throughput:,.0f} | {ratio:.2f} | {p50:.1f} ms "
+            f"| {p99:.1f} ms | {errors} | {drain} | {lost} |"
         )
     return "\n".join(lines)
 
 
 def per_run(runs: list[list[Outcome]]) -> str:
     lines = [
-        "| run | target | acks/s at saturation | vs bolt | p50 | p99 |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| run | target | acks/s at saturation | vs bolt | p50 | p99 | last answer after |",
+        "|---:|---|---:|---:|---:|---:|---|",
     ]
     for number, outcomes in enumerate(runs, 1):
         bolt = outcomes[1].burst.throughput
@@ -244,30 +176,38 @@ def per_run(runs: list[list[Outcome]]) -> str:
             acks = o.burst.throughput
             lines.append(
                 f"| {number} | {o.target} | {acks:,.0f} | {acks / bolt:.2f} "
-                f"| {o.steady.p50_ms:.1f} ms | {o.steady.p99_ms:.1f} ms |"
+                f"| {o.steady.p50_ms:.1f} ms | {o.steady.p99_ms:.1f} ms | {_drain(o)} |"
             )
     return "\n".join(lines)
 
 
 async def main_async(args: argparse.Namespace, workdir: Path) -> None:
     runs: list[list[Outcome]] = []
+    loads: list[str] = []
     for run in range(1, args.runs + 1):
         print(f"run {run}/{args.runs}…", file=sys.stderr, flush=True)
+        before = load_average()
         runs.append(await one_run(args, workdir, run))
-    print(f"Medians of {len(runs)} run(s); {os.cpu_count()} CPU(s).\n")
+        loads.append(f"run {run}: {before} at the start, {load_average()} at the end")
+    print(f"Medians of {len(runs)} run(s); {machine_line()}.\n")
     print(table(runs, args.rate))
     print("\nEach run:\n")
     print(per_run(runs))
+    print("\nLoad average (1 min, both cores shared): " + "; ".join(loads) + ".")
+    print(code_line())
     if args.json:
         raw = [
             {
                 "run": n,
                 "target": o.target,
                 "saturation_acks_per_s": o.burst.throughput,
+                "vs_bolt": o.burst.throughput / outcomes[1].burst.throughput,
                 "p50_ms": o.steady.p50_ms,
                 "p99_ms": o.steady.p99_ms,
                 "errors": o.steady.errors + o.burst.errors,
                 "drained_after_s": o.drained_after,
+                "lost": o.answers.lost if o.answers else None,
+                "duplicated": o.answers.duplicated if o.answers else None,
             }
             for n, outcomes in enumerate(runs, 1)
             for o in outcomes
@@ -293,6 +233,12 @@ def main() -> None:
         "--runs", type=int, default=3, help="repeat everything; the table shows medians"
     )
     parser.add_argument(
+        "--drain",
+        type=float,
+        default=300,
+        help="at most this many seconds to wait for the fixed-rate phase's answers",
+    )
+    parser.add_argument(
         "--postgres",
         default=DEFAULT_POSTGRES,
         help="admin URL of a PostgreSQL server to create a scratch database on ('' to skip)",
@@ -303,7 +249,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="frontline-bench-") as tmp:
         workdir = Path(args.logs or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "frontline.yml").write_text(CONFIG)
         asyncio.run(main_async(args, workdir))
 
 

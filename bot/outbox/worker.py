@@ -83,7 +83,7 @@ class DeliveryWorker:
         owner: str | None = None,
         pacers: Mapping[str, Pacer] | None = None,
         policy: RetryPolicy | None = None,
-        concurrency: int = 64,
+        concurrency: int = 16,
         observer: DeliveryObserver | None = None,
         poll_seconds: float = 1.0,
     ) -> None:
