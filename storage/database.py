@@ -142,8 +142,8 @@ class Database:
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if normalized.get_backend_name() == "postgresql":
             options["pool_pre_ping"] = True  # the bot idles for hours; connections go stale
-            # The delivery worker has up to 64 sends in flight, each holding a connection only
-            # for its short claim and result transactions: bursts, not a steady 64.
+            # The delivery worker has up to 16 sends in flight, each holding a connection only
+            # for its short claim and result transactions: bursts, not a steady 16.
             options["pool_size"] = POOL_SIZE
             options["max_overflow"] = POOL_OVERFLOW
         engine = create_async_engine(normalized, **options)
