@@ -55,10 +55,5 @@ class PlatformRouter:
     async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
         return await self._for(outgoing.platform).find_sent(outgoing, marker, since)
 
-    async def ephemeral(
-        self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
-    ) -> None:
-        await self._for(conversation.platform).ephemeral(conversation, person, message, thread_id)
-
     async def permalink(self, ref: MessageRef) -> str | None:
         return await self._for(ref.conversation.platform).permalink(ref)

@@ -57,12 +57,6 @@ class ChatGateway(Protocol):
         """Look for a message sent with `marker` since `since`, after an uncertain failure."""
         ...
 
-    async def ephemeral(
-        self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
-    ) -> None:
-        """Show a message only to `person` in `conversation` (a DM where unsupported)."""
-        ...
-
     async def permalink(self, ref: MessageRef) -> str | None:
         """A link people can click to open `ref`, when the platform has one."""
         ...

@@ -108,10 +108,5 @@ class ConsoleGateway:
     async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
         return SentLookup(known=True)  # the console never fails half-way
 
-    async def ephemeral(
-        self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
-    ) -> None:
-        self._show(f"#{conversation.channel_id} · only @{person.user_id} sees this", message)
-
     async def permalink(self, ref: MessageRef) -> str | None:
         return None

@@ -194,12 +194,6 @@ class TeamsGateway:
     async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
         return SentLookup(known=False)  # the Bot Connector keeps no history to search
 
-    async def ephemeral(
-        self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
-    ) -> None:
-        # Teams has no messages only one person sees in a shared conversation: send a DM.
-        await self.direct_message(person, message)
-
     async def permalink(self, ref: MessageRef) -> str | None:
         conversation_id = ref.conversation.channel_id
         path = "/".join(quote(part, safe=":@;=") for part in (conversation_id, ref.message_id))

@@ -104,11 +104,6 @@ class ScriptedChat:
         self.lookups.append((marker, since))
         return self.lookup
 
-    async def ephemeral(
-        self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
-    ) -> None:
-        raise AssertionError("the delivery worker never sends ephemerals")
-
     async def permalink(self, ref: MessageRef) -> str | None:
         return f"https://chat.example/{ref.conversation.channel_id}/{ref.message_id}"
 

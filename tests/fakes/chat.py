@@ -14,7 +14,7 @@ from bot.ports import SentLookup
 
 @dataclass
 class Sent:
-    kind: str  # post | reply | update | dm | ephemeral
+    kind: str  # post | reply | update | dm | answer
     message: Message
     conversation: Conversation | None = None
     ref: MessageRef | None = None
@@ -73,11 +73,6 @@ class RecordingChat:
 
     async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
         return SentLookup(known=True)
-
-    async def ephemeral(
-        self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
-    ) -> None:
-        self.sent.append(Sent("ephemeral", message, conversation, person=person))
 
     async def permalink(self, ref: MessageRef) -> str | None:
         return f"https://chat.example/{ref.conversation.channel_id}/{ref.message_id}"
