@@ -16,7 +16,8 @@ from bot.ports import (
     ThemeRepository,
     TimelineRepository,
 )
-from storage.queues import SqlInboxRepository, SqlOutboxRepository
+from storage.inbox import SqlInboxRepository
+from storage.outbox import SqlOutboxRepository
 from storage.repositories import (
     SqlConversationReferenceRepository,
     SqlFlagRepository,

@@ -1,4 +1,4 @@
-"""In-memory inbox and outbox, with the claim rules of `storage.queues` (for unit tests)."""
+"""In-memory inbox and outbox, with the claim rules of `storage.inbox` and `storage.outbox`."""
 
 from __future__ import annotations
 

@@ -1,167 +1,22 @@
-"""The inbox and outbox tables: durable work claimed with leases.
-
-A worker claims rows by setting a lease (owner and expiry) in a short transaction. On
-PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` while leased, so replicas claiming at
-the same moment never take the same row; SQLite runs one writer at a time anyway. A replica
-that dies keeps its leases only until they expire; then any replica takes the rows over.
-"""
+"""Outgoing messages in the `outbox` table (`bot.outbox`), claimed with leases."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from sqlalchemy import (
-    CursorResult,
-    Select,
-    String,
-    case,
-    delete,
-    exists,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import String, case, delete, exists, func, or_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.inbox.models import InboxItem, InboxStatus, Received
 from bot.messages import MessageRef
-from bot.outbox.models import (
-    Delivery,
-    DeliveryStatus,
-    Outgoing,
-    OutgoingKind,
-    StuckDelivery,
-)
+from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, OutgoingKind, StuckDelivery
 from bot.ports import OutboxStats
 from storage.envelopes import outgoing_from_json, outgoing_to_json, ref_to_json
-from storage.repositories import _insert
-from storage.tables import InboxRow, OutboxRow
-
-R = TypeVar("R", InboxRow, OutboxRow)
-MAX_ERROR_CHARS = 500
-
-
-def _update(table: type[InboxRow] | type[OutboxRow]) -> Any:
-    """A bulk UPDATE; no ORM objects of these rows are kept, so none need synchronising."""
-    return update(table).execution_options(synchronize_session=False)
-
-
-def _lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime) -> Any:
-    return or_(table.lease_until.is_(None), table.lease_until < now)
-
-
-def _locked(session: AsyncSession, query: Select[R]) -> Select[R]:
-    """Lock the selected rows, skipping rows another transaction has locked (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
-
-
-async def _rowcount(session: AsyncSession, statement: Any) -> int:
-    result = cast("CursorResult[Any]", await session.execute(statement))
-    return int(result.rowcount or 0)
-
-
-class SqlInboxRepository:
-    """Incoming requests in the `inbox` table."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def accept(self, requests: Sequence[Received], at: datetime) -> list[bool]:
-        """Store each request; False for one whose key is already stored (a redelivery)."""
-        stored = []
-        for request in requests:
-            statement = (
-                _insert(self._session, InboxRow)
-                .values(
-                    key=request.key,
-                    platform=request.platform,
-                    kind=request.kind,
-                    payload=request.payload,
-                    status=InboxStatus.PENDING.value,
-                    attempts=0,
-                    received_at=at,
-                )
-                .on_conflict_do_nothing(index_elements=[InboxRow.key])
-                .returning(InboxRow.id)
-            )
-            stored.append((await self._session.execute(statement)).scalar_one_or_none() is not None)
-        return stored
-
-    async def claim(
-        self, owner: str, now: datetime, lease_until: datetime, limit: int
-    ) -> list[InboxItem]:
-        query = (
-            select(InboxRow)
-            .where(InboxRow.status == InboxStatus.PENDING.value, _lease_is_free(InboxRow, now))
-            .order_by(InboxRow.id)
-            .limit(limit)
-        )
-        rows = list(await self._session.scalars(_locked(self._session, query)))
-        for row in rows:
-            row.lease_owner, row.lease_until = owner, lease_until
-            row.attempts += 1
-        await self._session.flush()
-        return [
-            InboxItem(
-                row.id,
-                row.key,
-                row.platform,
-                row.kind,
-                dict(row.payload),
-                row.received_at,
-                row.attempts,
-            )
-            for row in rows
-        ]
-
-    async def finish(self, item_id: int, at: datetime) -> None:
-        await self._session.execute(
-            _update(InboxRow)
-            .where(InboxRow.id == item_id)
-            .values(
-                status=InboxStatus.DONE.value, finished_at=at, lease_owner=None, lease_until=None
-            )
-        )
-
-    async def failed_attempt(self, item_id: int, error: str, give_up: bool) -> None:
-        values: dict[str, Any] = {
-            "lease_owner": None,
-            "lease_until": None,
-            "last_error": error[:MAX_ERROR_CHARS],
-        }
-        if give_up:
-            # Logged when given up; forgotten with the run requests (`bot.due`).
-            values["status"] = InboxStatus.FAILED.value
-            values["finished_at"] = func.coalesce(InboxRow.finished_at, InboxRow.received_at)
-        await self._session.execute(_update(InboxRow).where(InboxRow.id == item_id).values(values))
-
-    async def release(self, owner: str | None) -> int:
-        held = InboxRow.lease_owner.is_not(None) if owner is None else InboxRow.lease_owner == owner
-        return await _rowcount(
-            self._session,
-            _update(InboxRow)
-            .where(held, InboxRow.status == InboxStatus.PENDING.value)
-            .values(lease_owner=None, lease_until=None),
-        )
-
-    async def depth(self) -> int:
-        query = select(func.count()).where(InboxRow.status == InboxStatus.PENDING.value)
-        return int((await self._session.execute(query)).scalar_one())
-
-    async def purge_finished_before(self, before: datetime) -> int:
-        return await _rowcount(
-            self._session,
-            delete(InboxRow).where(
-                InboxRow.status != InboxStatus.PENDING.value, InboxRow.finished_at < before
-            ),
-        )
+from storage.leases import MAX_ERROR_CHARS, bulk_update, lease_is_free, locked, rowcount
+from storage.tables import OutboxRow
 
 
 class SqlOutboxRepository:
@@ -214,7 +69,7 @@ class SqlOutboxRepository:
             .where(
                 OutboxRow.status == DeliveryStatus.PENDING.value,
                 OutboxRow.next_attempt_at <= now,
-                _lease_is_free(OutboxRow, now),
+                lease_is_free(OutboxRow, now),
                 _first_of_its_order(),
                 or_(OutboxRow.pace_key.is_(None), OutboxRow.pace_key.not_in(busy_pace_keys)),
             )
@@ -233,9 +88,9 @@ class SqlOutboxRepository:
         query = select(OutboxRow).where(
             OutboxRow.id.in_(chosen),
             OutboxRow.status == DeliveryStatus.PENDING.value,
-            _lease_is_free(OutboxRow, now),
+            lease_is_free(OutboxRow, now),
         )
-        rows = list(await self._session.scalars(_locked(self._session, query)))
+        rows = list(await self._session.scalars(locked(self._session, query)))
         deliveries = []
         for row in sorted(rows, key=lambda r: r.id):
             deliveries.append(_delivery(row))
@@ -248,7 +103,7 @@ class SqlOutboxRepository:
 
     async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None:
         await self._session.execute(
-            _update(OutboxRow)
+            bulk_update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
             .values(
                 status=DeliveryStatus.SENT.value,
@@ -264,7 +119,7 @@ class SqlOutboxRepository:
         self, delivery_id: int, at: datetime, error: str, *, uncertain: bool, counts: bool
     ) -> None:
         await self._session.execute(
-            _update(OutboxRow)
+            bulk_update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
             .values(
                 next_attempt_at=at,
@@ -280,7 +135,7 @@ class SqlOutboxRepository:
         self, delivery_id: int, status: DeliveryStatus, error: str, at: datetime
     ) -> None:
         await self._session.execute(
-            _update(OutboxRow)
+            bulk_update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
             .values(
                 status=status.value,
@@ -312,9 +167,9 @@ class SqlOutboxRepository:
         held = (
             OutboxRow.lease_owner.is_not(None) if owner is None else OutboxRow.lease_owner == owner
         )
-        return await _rowcount(
+        return await rowcount(
             self._session,
-            _update(OutboxRow)
+            bulk_update(OutboxRow)
             .where(held, OutboxRow.status == DeliveryStatus.PENDING.value)
             .values(lease_owner=None, lease_until=None),
         )
@@ -358,7 +213,7 @@ class SqlOutboxRepository:
 
     async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
         was_given_up = OutboxRow.status == DeliveryStatus.DEAD.value
-        statement = _update(OutboxRow).values(
+        statement = bulk_update(OutboxRow).values(
             status=DeliveryStatus.PENDING.value,
             next_attempt_at=at,
             attempts=0,
@@ -374,10 +229,10 @@ class SqlOutboxRepository:
                 OutboxRow.id.in_(list(delivery_ids)),
                 OutboxRow.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.DEAD.value)),
             )
-        return await _rowcount(self._session, statement)
+        return await rowcount(self._session, statement)
 
     async def purge_finished_before(self, before: datetime) -> int:
-        return await _rowcount(
+        return await rowcount(
             self._session,
             delete(OutboxRow).where(
                 OutboxRow.status.in_((DeliveryStatus.SENT.value, DeliveryStatus.SKIPPED.value)),

@@ -1,0 +1,41 @@
+"""Durable work claimed with leases: what the inbox and outbox tables share.
+
+A worker claims rows by setting a lease (owner and expiry) in a short transaction. On
+PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` while leased, so replicas claiming at
+the same moment never take the same row; SQLite runs one writer at a time anyway. A replica
+that dies keeps its leases only until they expire; then any replica takes the rows over.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import CursorResult, Select, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import InboxRow, OutboxRow
+
+R = TypeVar("R", InboxRow, OutboxRow)
+MAX_ERROR_CHARS = 500
+
+
+def bulk_update(table: type[InboxRow] | type[OutboxRow]) -> Any:
+    """A bulk UPDATE; no ORM objects of these rows are kept, so none need synchronising."""
+    return update(table).execution_options(synchronize_session=False)
+
+
+def lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime) -> Any:
+    return or_(table.lease_until.is_(None), table.lease_until < now)
+
+
+def locked(session: AsyncSession, query: Select[R]) -> Select[R]:
+    """Lock the selected rows, skipping rows another transaction has locked (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+async def rowcount(session: AsyncSession, statement: Any) -> int:
+    result = cast("CursorResult[Any]", await session.execute(statement))
+    return int(result.rowcount or 0)
