@@ -8,6 +8,7 @@ process on the machine).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -16,8 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -293,3 +295,31 @@ def code_line() -> str:
     if len(states) == 1:
         return f"Code measured: {states[0]}."
     return "Code measured: CHANGED DURING THE RUN: " + "; then ".join(states) + "."
+
+
+def parser_for(doc: str | None) -> argparse.ArgumentParser:
+    """The options every benchmark script shares; add its own, then call `run_in_workdir`."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=3, help="repeat; the table shows medians")
+    parser.add_argument(
+        "--postgres",
+        default=DEFAULT_POSTGRES,
+        help="admin URL of a PostgreSQL server to create a scratch database on ('' to skip)",
+    )
+    parser.add_argument("--json", help="also write every run's figures to this file")
+    parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
+    return parser
+
+
+def run_in_workdir(
+    args: argparse.Namespace,
+    prefix: str,
+    main_async: Callable[[argparse.Namespace, Path], Coroutine[Any, Any, None]],
+) -> None:
+    """Run the benchmark in `--logs` (kept) or a temporary directory (removed)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        workdir = Path(args.logs or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(main_async(args, workdir))

@@ -25,13 +25,11 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.baselines import SECRET
 from bench.harness import (
-    DEFAULT_POSTGRES,
     Tally,
     code_line,
     fake_slack,
@@ -40,6 +38,8 @@ from bench.harness import (
     frontline_server,
     load_average,
     machine_line,
+    parser_for,
+    run_in_workdir,
     running,
     scratch_databases,
     tally,
@@ -216,9 +216,7 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument(
         "--rate", type=float, default=200, help="requests/s of the fixed-rate phase"
     )
@@ -230,26 +228,13 @@ def main() -> None:
         "--saturate-seconds", type=float, default=5, help="length of the saturation phase"
     )
     parser.add_argument(
-        "--runs", type=int, default=3, help="repeat everything; the table shows medians"
-    )
-    parser.add_argument(
         "--drain",
         type=float,
         default=300,
         help="at most this many seconds to wait for the fixed-rate phase's answers",
     )
-    parser.add_argument(
-        "--postgres",
-        default=DEFAULT_POSTGRES,
-        help="admin URL of a PostgreSQL server to create a scratch database on ('' to skip)",
-    )
-    parser.add_argument("--json", help="also write every run's figures to this file")
-    parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="frontline-bench-") as tmp:
-        workdir = Path(args.logs or tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(main_async(args, workdir))
+    run_in_workdir(args, "frontline-bench-", main_async)
 
 
 if __name__ == "__main__":

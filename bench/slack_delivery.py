@@ -23,7 +23,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -31,13 +30,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.harness import (
-    DEFAULT_POSTGRES,
     code_line,
     fake_slack,
     frontline_server,
     get_json,
     load_average,
     machine_line,
+    parser_for,
+    run_in_workdir,
     scratch_databases,
 )
 from bot.messages import Conversation, Message
@@ -239,33 +239,20 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument("--channels", type=int, default=100)
     parser.add_argument("--per-channel", type=int, default=10)
     parser.add_argument(
         "--interval", type=float, default=1.0, help="the fake's minimum gap per channel (s)"
     )
-    parser.add_argument("--runs", type=int, default=3, help="repeat; the table shows medians")
     parser.add_argument(
         "--timeout", type=float, default=180, help="give up waiting for the posts after this"
     )
     parser.add_argument(
         "--settle", type=float, default=3, help="seconds to keep watching for duplicates"
     )
-    parser.add_argument(
-        "--postgres",
-        default=DEFAULT_POSTGRES,
-        help="admin URL of a PostgreSQL server to create a scratch database on ('' to skip)",
-    )
-    parser.add_argument("--json", help="also write every run's figures to this file")
-    parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="frontline-delivery-") as tmp:
-        workdir = Path(args.logs or tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(main_async(args, workdir))
+    run_in_workdir(args, "frontline-delivery-", main_async)
 
 
 if __name__ == "__main__":

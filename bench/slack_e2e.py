@@ -28,13 +28,11 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.baselines import SECRET
 from bench.harness import (
-    DEFAULT_POSTGRES,
     Tally,
     code_line,
     fake_slack,
@@ -42,6 +40,8 @@ from bench.harness import (
     frontline_server,
     load_average,
     machine_line,
+    parser_for,
+    run_in_workdir,
     scratch_databases,
     tally,
     upgrade,
@@ -217,29 +217,16 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument("--rate", type=float, default=200, help="requests/s, fixed-rate phase")
     parser.add_argument("--seconds", type=float, default=10, help="length of the fixed-rate phase")
     parser.add_argument("--requests", type=int, default=1000, help="requests, saturation phase")
     parser.add_argument("--concurrency", type=int, default=32, help="clients, saturation phase")
-    parser.add_argument("--runs", type=int, default=3, help="repeat; the table shows medians")
     parser.add_argument(
         "--drain", type=float, default=300, help="at most this many seconds to wait for answers"
     )
-    parser.add_argument(
-        "--postgres",
-        default=DEFAULT_POSTGRES,
-        help="admin URL of a PostgreSQL server to create a scratch database on ('' to skip)",
-    )
-    parser.add_argument("--json", help="also write every run's figures to this file")
-    parser.add_argument("--logs", help="keep the servers' logs and databases in this directory")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="frontline-e2e-") as tmp:
-        workdir = Path(args.logs or tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(main_async(args, workdir))
+    run_in_workdir(args, "frontline-e2e-", main_async)
 
 
 if __name__ == "__main__":
