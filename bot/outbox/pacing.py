@@ -1,15 +1,18 @@
 """Pacing per conversation: each message waits its turn so no conversation exceeds its limits.
 
 Slack allows about one message a second in a channel; Teams about 7 a second and 60 every 30
-seconds in a conversation. The delivery worker waits here before each send.
+seconds in a conversation. The delivery worker holds a conversation's turn for the whole send, and
+the send is counted when the platform has answered: a send that was slow on the way would
+otherwise let the next one arrive less than a window after it, and be refused with a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,8 +20,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Pacer(Protocol):
-    async def wait_turn(self, conversation_id: str) -> None:
-        """Return once a message may go to `conversation_id`, counting it as sent."""
+    def turn(self, conversation_id: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Enter once a message may go to `conversation_id`; leaving counts it as sent."""
         ...
 
 
@@ -53,8 +56,13 @@ class ConversationPacer:
         self._sent: OrderedDict[str, deque[float]] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def wait_turn(self, conversation_id: str) -> None:
-        """Return once a message may go to `conversation_id`, counting it as sent."""
+    @contextlib.asynccontextmanager
+    async def turn(self, conversation_id: str) -> AsyncIterator[None]:
+        """Enter once a message may go to `conversation_id`; leaving counts it as sent.
+
+        The turn is held for the whole send, so sends to one conversation never overlap, and
+        each is counted from the moment its answer came back.
+        """
         lock = self._locks.setdefault(conversation_id, asyncio.Lock())
         async with lock:
             while True:
@@ -64,11 +72,14 @@ class ConversationPacer:
                     sent.popleft()
                 delay = self._delay(sent, now)
                 if delay <= 0:
-                    sent.append(now)
-                    self._sent.move_to_end(conversation_id)
-                    self._forget_idle(now)
-                    return
+                    break
                 await self._sleep(delay)
+            try:
+                yield
+            finally:
+                sent.append(self._monotonic())
+                self._sent.move_to_end(conversation_id)
+                self._forget_idle(self._monotonic())
 
     def _delay(self, sent: deque[float], now: float) -> float:
         delay = 0.0

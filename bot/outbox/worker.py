@@ -219,10 +219,12 @@ class DeliveryWorker:
                     f"`frontline outbox retry {delivery.id}`",
                 )
         pacer = self._pacers.get(outgoing.platform)
-        if pacer is not None and outgoing.pace_key is not None:
-            await pacer.wait_turn(outgoing.pace_key)
-        self._observe(outgoing.platform, "attempt")
-        return await self._send(outgoing, marker)
+        if pacer is None or outgoing.pace_key is None:
+            self._observe(outgoing.platform, "attempt")
+            return await self._send(outgoing, marker)
+        async with pacer.turn(outgoing.pace_key):
+            self._observe(outgoing.platform, "attempt")
+            return await self._send(outgoing, marker)
 
     async def _send(self, outgoing: Outgoing, marker: str) -> MessageRef | None:
         chat = self._gateway
