@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from bot.core import Core
+from bot.silence.sweep import sweep
 
 log = logging.getLogger(__name__)
 # Slack retries an event for about 5 minutes; keep the keys of handled requests well beyond that
@@ -17,7 +18,8 @@ DELIVERED_RETENTION = timedelta(hours=24)
 
 
 async def run_due_work(core: Core) -> None:
-    """Do everything that is due now."""
+    """Do everything that is due now: reminders and nudges, then housekeeping."""
+    await sweep(core)
     now = core.clock.now()
     async with core.uow() as uow:
         keys = await uow.idempotency.purge_before(now - IDEMPOTENCY_RETENTION)

@@ -119,6 +119,15 @@ class FlagRepository(Protocol):
         """Every open flag of a workspace, oldest first."""
         ...
 
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[Flag]:
+        """Up to `limit` flags whose `alarm_at` is at or before `now`, earliest first, held
+        until the unit of work ends; ones another transaction holds are skipped."""
+        ...
+
+    async def next_alarm_at(self) -> datetime | None:
+        """The earliest `alarm_at` of any flag (the console's clock stops there)."""
+        ...
+
 
 class TimelineRepository(Protocol):
     async def add(self, event: TimelineEvent) -> None: ...

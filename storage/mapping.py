@@ -64,6 +64,13 @@ def write_flag(flag: Flag, row: FlagRow) -> None:
     row.last_customer_update_at = flag.last_customer_update_at
     row.update_due_at = flag.update_due_at
     row.snoozed_until = flag.snoozed_until
+    row.ack_due_at = flag.ack_due_at
+    row.ack_steps = flag.ack_steps
+    row.ack_next_at = flag.ack_next_at
+    row.update_steps = flag.update_steps
+    row.update_next_at = flag.update_next_at
+    row.silent_since = flag.silent_since
+    row.alarm_at = flag.alarm_at
     row.created_at = flag.created_at
 
 
@@ -104,6 +111,12 @@ def read_flag(row: FlagRow) -> Flag:
         last_customer_update_at=row.last_customer_update_at,
         update_due_at=row.update_due_at,
         snoozed_until=row.snoozed_until,
+        ack_due_at=row.ack_due_at,
+        ack_steps=row.ack_steps,
+        ack_next_at=row.ack_next_at,
+        update_steps=row.update_steps,
+        update_next_at=row.update_next_at,
+        silent_since=row.silent_since,
     )
 
 

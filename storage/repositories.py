@@ -177,6 +177,27 @@ class SqlFlagRepository:
         """Every open flag of a workspace, oldest first."""
         return await self._all(FlagRow.workspace_id == workspace_id, _is_open())
 
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[Flag]:
+        """Flags whose alarm is due, earliest first, locked until commit.
+
+        On PostgreSQL rows another transaction holds (another replica's sweep, or someone
+        acknowledging the flag right now) are skipped, to be taken by a later sweep.
+        """
+        query = (
+            select(FlagRow)
+            .where(FlagRow.alarm_at.is_not(None), FlagRow.alarm_at <= now)
+            .order_by(FlagRow.alarm_at, FlagRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [read_flag(row) for row in await self._session.scalars(query)]
+
+    async def next_alarm_at(self) -> datetime | None:
+        """The earliest alarm of any flag."""
+        query = select(func.min(FlagRow.alarm_at)).where(FlagRow.alarm_at.is_not(None))
+        result: datetime | None = (await self._session.execute(query)).scalar_one()
+        return result
+
     async def _one(self, *criteria: ColumnElement[bool]) -> Flag | None:
         """The oldest matching flag, row-locked until commit (callers load a flag to change it;
         on PostgreSQL this makes two concurrent acknowledgements queue instead of both winning).

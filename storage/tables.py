@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -99,6 +100,13 @@ class FlagRow(Base):
         Index("ix_flags_workspace_acknowledged_by", "workspace_id", "acknowledged_by_id"),
         # find_by_post: a button press on the escalation post.
         Index("ix_flags_workspace_post", "workspace_id", "post_channel_id", "post_message_id"),
+        # The silence sweep: flags whose next ladder step is due (only flags with one).
+        Index(
+            "ix_flags_alarm_at",
+            "alarm_at",
+            postgresql_where=text("alarm_at IS NOT NULL"),
+            sqlite_where=text("alarm_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +139,13 @@ class FlagRow(Base):
     last_customer_update_at: Mapped[datetime | None]
     update_due_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]
+    ack_due_at: Mapped[datetime | None]
+    ack_steps: Mapped[int] = mapped_column(default=0, server_default="0")
+    ack_next_at: Mapped[datetime | None]
+    update_steps: Mapped[int] = mapped_column(default=0, server_default="0")
+    update_next_at: Mapped[datetime | None]
+    silent_since: Mapped[datetime | None]
+    alarm_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 

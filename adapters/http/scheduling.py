@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -13,14 +13,20 @@ from adapters.wiring import Runtime
 from bot.due import run_due_work
 
 log = logging.getLogger(__name__)
-DUE_WORK_EVERY = timedelta(seconds=30)
 STOP_GRACE_SECONDS = 10.0
 
 
 def attach_scheduler(
-    app: web.Application, runtime: Runtime, *, every: timedelta = DUE_WORK_EVERY
+    app: web.Application, runtime: Runtime, *, every: timedelta | None = None
 ) -> None:
-    """Run the core's due work every `every` while the server is up."""
+    """Run the core's due work (the silence sweep, housekeeping) every `every` while up.
+
+    Every replica runs it; the sweep claims each due flag once (see `bot.silence.sweep`).
+    The default interval is FRONTLINE_SWEEP_SECONDS (15 s). The first run is at start, so a
+    server that was down catches up at once.
+    """
+    if every is None:
+        every = timedelta(seconds=runtime.settings.env.frontline_sweep_seconds)
     scheduler = AsyncIOScheduler(timezone=runtime.settings.config.tz)
     running = asyncio.Lock()  # held while due work runs, so `stop` can wait for it
 
@@ -40,6 +46,7 @@ def attach_scheduler(
             id="due-work",
             max_instances=1,
             coalesce=True,
+            next_run_time=datetime.now(runtime.settings.config.tz),
         )
         scheduler.start()
 

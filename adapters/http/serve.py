@@ -8,7 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from adapters.http.app import PLATFORMS_KEY, create_app
-from adapters.http.scheduling import DUE_WORK_EVERY, attach_scheduler
+from adapters.http.scheduling import attach_scheduler
 from adapters.http.workers import attach_workers
 from adapters.slack.mount import mount_slack
 from adapters.teams.mount import mount_teams
@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 
 
 async def build_server_app(
-    settings: Settings, *, clock: Clock | None = None, due_work_every: timedelta = DUE_WORK_EVERY
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    due_work_every: timedelta | None = None,
 ) -> web.Application:
     """The application `serve` runs, with every platform whose credentials are set."""
     runtime = await open_runtime(settings, clock=clock or SystemClock(), gateways={})

@@ -68,6 +68,8 @@ class Environment(BaseSettings):
     frontline_log_level: str = "INFO"
     # /healthz says "degraded" when a message has waited this long undelivered.
     frontline_outbox_stale_seconds: int = Field(default=300, ge=1)
+    # How often each replica sweeps for due reminders and nudges (seconds).
+    frontline_sweep_seconds: float = Field(default=15.0, ge=0.1, le=3600)
 
     @classmethod
     def settings_customise_sources(

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.business_time import BusinessCalendar, Deadlines
 from bot.config.fields import (
     ClockTime,
     Duration,
@@ -337,6 +338,18 @@ class FrontlineConfig(_Section):
     def severity(self, sev: Severity) -> SeverityPolicy:
         """The policy of severity `sev` (all three are always configured)."""
         return self.severities[sev]
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """Business hours and holidays in the configured time zone."""
+        hours = self.business_hours
+        return BusinessCalendar(
+            self.tz, frozenset(hours.days), hours.start, hours.end, frozenset(self.holidays)
+        )
+
+    def deadlines(self, sev: Severity) -> Deadlines:
+        """Deadline arithmetic for severity `sev`: 24/7, or business time."""
+        return Deadlines(self.calendar, self.severity(sev).around_the_clock)
 
     def channels_for(self, platform: str) -> PlatformChannels:
         """The channels configured for `platform`; none when it has no entry."""

@@ -44,7 +44,7 @@ async def post_escalation(core: Core, uow: UnitOfWork, flag: Flag) -> bool:
     return True
 
 
-def _has_post(core: Core, flag: Flag) -> bool:
+def has_post(core: Core, flag: Flag) -> bool:
     """Whether the flag has (or is getting) an escalation post to update and thread under."""
     return flag.post is not None or (
         flag.kind is FlagKind.ESCALATE and escalation_conversation(core, flag) is not None
@@ -84,7 +84,7 @@ async def adopt_post(core: Core, uow: UnitOfWork, flag: Flag, pressed_on: Messag
 
 async def refresh_post(core: Core, uow: UnitOfWork, flag: Flag) -> None:
     """Record an update of the escalation post, so it shows the flag as it stands now."""
-    if flag.id is not None and _has_post(core, flag):
+    if flag.id is not None and has_post(core, flag):
         now = core.clock.now()
         message = escalation_post(flag, now, core.config)
         outgoing = Outgoing.on_flag_post(
@@ -93,11 +93,12 @@ async def refresh_post(core: Core, uow: UnitOfWork, flag: Flag) -> None:
         await uow.outbox.add(outgoing, now)
 
 
-async def say_in_thread(core: Core, uow: UnitOfWork, flag: Flag, text: str) -> None:
-    """Record one line for the escalation's thread."""
-    if flag.id is not None and _has_post(core, flag):
+async def say_in_thread(core: Core, uow: UnitOfWork, flag: Flag, text: str | Message) -> None:
+    """Record one line (or a message with buttons) for the escalation's thread."""
+    if flag.id is not None and has_post(core, flag):
+        message = text if isinstance(text, Message) else Message(text)
         outgoing = Outgoing.on_flag_post(
-            OutgoingKind.REPLY, _post_place(core, flag), flag.id, Message(text)
+            OutgoingKind.REPLY, _post_place(core, flag), flag.id, message
         )
         await uow.outbox.add(outgoing, core.clock.now())
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.business_time import Deadlines
 from bot.messages import MessageRef, Person, Where
 
 FLAG_KEY = re.compile(r"^[Ff]-?(\d{1,9})$")
@@ -116,6 +117,15 @@ class Flag:
     last_customer_update_at: datetime | None = None
     update_due_at: datetime | None = None
     snoozed_until: datetime | None = None
+    # The silence clocks (bot.silence): when the escalation must be acknowledged, and each
+    # ladder's progress: steps sent so far and when the sweep takes the next one.
+    ack_due_at: datetime | None = None
+    ack_steps: int = 0
+    ack_next_at: datetime | None = None
+    update_steps: int = 0
+    update_next_at: datetime | None = None
+    # Set while the customer update is overdue: since when (a silence breach).
+    silent_since: datetime | None = None
     id: int | None = None
 
     @property
@@ -139,12 +149,33 @@ class Flag:
         """Who the update clock reminds: the acknowledger, else the reporter."""
         return self.acknowledged_by or self.reporter
 
-    def start_update_clock(self, now: datetime, update_every: timedelta) -> None:
-        """Set when the customer is next due an update (only for open flags with a customer)."""
+    @property
+    def alarm_at(self) -> datetime | None:
+        """When the sweep next has something to do for this flag (indexed in storage)."""
+        times = [at for at in (self.ack_next_at, self.update_next_at) if at is not None]
+        return min(times) if times else None
+
+    def start_clocks(
+        self, now: datetime, deadlines: Deadlines, ack_within: timedelta, update_every: timedelta
+    ) -> None:
+        """Start the acknowledgement clock (escalations) and the update clock (customers)."""
+        if self.kind is FlagKind.ESCALATE and self.is_open and self.acknowledged_by is None:
+            self.ack_due_at = deadlines.after(now, ack_within)
+            self.ack_steps = 0
+            self.ack_next_at = self.ack_due_at
+        self.restart_update_clock(now, deadlines, update_every)
+
+    def restart_update_clock(
+        self, now: datetime, deadlines: Deadlines, update_every: timedelta
+    ) -> None:
+        """The customer is next due an update `update_every` from now (open flags with one)."""
+        self.update_steps = 0
         if self.is_open and self.has_customer:
-            self.update_due_at = now + update_every
+            self.update_due_at = deadlines.after(now, update_every)
+            self.update_next_at = self.update_due_at
         else:
             self.update_due_at = None
+            self.update_next_at = None
 
     def acknowledge(self, by: Person, now: datetime) -> bool:
         """Record an acknowledgement; True when `by` became the owner (the first ack)."""
@@ -153,25 +184,43 @@ class Flag:
         self.acknowledged_by = by
         self.acknowledged_at = now
         self.status = FlagStatus.ACKNOWLEDGED
+        self.ack_next_at = None  # the acknowledgement ladder stops
         return True
 
-    def record_customer_update(self, now: datetime, update_every: timedelta) -> None:
+    def record_customer_update(
+        self, now: datetime, deadlines: Deadlines, update_every: timedelta
+    ) -> datetime | None:
+        """The customer heard from us: the clock restarts. Returns when silence began, if it had."""
+        silent_since, self.silent_since = self.silent_since, None
         self.last_customer_update_at = now
         self.snoozed_until = None
-        self.start_update_clock(now, update_every)
+        self.restart_update_clock(now, deadlines, update_every)
+        return silent_since
 
     def snooze(self, until: datetime) -> None:
+        """Hold update reminders until `until`; when overdue by then, they start over."""
         self.snoozed_until = until
-        if self.update_due_at is not None and self.update_due_at < until:
-            self.update_due_at = until
+        if self.update_next_at is None and self.update_due_at is None:
+            return
+        due = self.update_due_at
+        if due is not None and due <= until:
+            self.update_steps = 0  # the owner is reminded again at the end, then managers
+            self.update_next_at = until
+        elif self.update_next_at is not None and self.update_next_at < until:
+            self.update_next_at = until
 
-    def resolve(self, by: Person, now: datetime, note: str | None) -> None:
+    def resolve(self, by: Person, now: datetime, note: str | None) -> datetime | None:
+        """Close the flag: every clock stops. Returns when silence began, if it had."""
+        silent_since, self.silent_since = self.silent_since, None
         self.status = FlagStatus.RESOLVED
         self.resolved_by = by
         self.resolved_at = now
         self.resolution_note = note
         self.update_due_at = None
         self.snoozed_until = None
+        self.ack_next_at = None
+        self.update_next_at = None
+        return silent_since
 
 
 class EventKind(StrEnum):
@@ -181,6 +230,8 @@ class EventKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     ACK_REPEATED = "ack_repeated"
     CUSTOMER_UPDATED = "customer_updated"
+    ACK_OVERDUE = "ack_overdue"
+    UPDATE_OVERDUE = "update_overdue"
     REMINDED = "reminded"
     NUDGED = "nudged"
     SNOOZED = "snoozed"

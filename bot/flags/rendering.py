@@ -19,6 +19,9 @@ from bot.flags.models import (
     TimelineEvent,
 )
 from bot.messages import Button, ButtonStyle, Field, Message
+from bot.silence.wording import due_words, local_time, standing_words
+
+__all__ = ["local_time"]  # re-exported: where flags' times are formatted
 
 SEVERITY_LABEL = {Severity.HIGH: "🔴 high", Severity.NORMAL: "🟠 normal", Severity.LOW: "⚪ low"}
 
@@ -30,10 +33,6 @@ def customer_refs_text(refs: Sequence[CustomerRef], tickets: TicketsConfig) -> s
         url = tickets.url_for(ref)
         parts.append(f"<{url}|{ref.label}>" if url else ref.label)
     return ", ".join(parts) if parts else "none"
-
-
-def local_time(at: datetime, tz: tzinfo) -> str:
-    return at.astimezone(tz).strftime("%a %d %b %H:%M")
 
 
 def live_time(at: datetime, tz: tzinfo) -> str:
@@ -65,14 +64,29 @@ def escalation_post(flag: Flag, now: datetime, config: FrontlineConfig) -> Messa
         Field("Raised", live_time(flag.created_at, config.tz)),
         Field("Status", status_line(flag)),
     ]
-    if flag.update_due_at and flag.is_open:
-        fields.append(Field("Next customer update", local_time(flag.update_due_at, config.tz)))
+    fields.extend(_deadline_fields(flag, now, config))
     return Message(
         text=f"*{flag.key} · Escalation:* {flag.summary}",
         fields=tuple(fields),
         buttons=flag_buttons(flag),
         footer=_post_footer(flag),
     )
+
+
+def _deadline_fields(flag: Flag, now: datetime, config: FrontlineConfig) -> list[Field]:
+    """The post's clocks, in words that stay true until the post is next updated."""
+    if not flag.is_open:
+        return []
+    tz = config.tz
+    fields = []
+    if flag.ack_due_at and flag.acknowledged_by is None and flag.kind is FlagKind.ESCALATE:
+        fields.append(Field("Acknowledgement", standing_words(flag.ack_due_at, now, tz)))
+    if flag.update_due_at:
+        words = standing_words(flag.update_due_at, now, tz)
+        if flag.snoozed_until and flag.snoozed_until > now:
+            words += f" · snoozed until {local_time(flag.snoozed_until, tz)}"
+        fields.append(Field("Customer update", words))
+    return fields
 
 
 def _post_footer(flag: Flag) -> str:
@@ -106,11 +120,24 @@ def flag_line(flag: Flag, now: datetime, config: FrontlineConfig) -> str:
     if flag.customer_refs:
         parts.append(customer_refs_text(flag.customer_refs, config.tickets))
     parts.append(status_line(flag))
-    if flag.update_due_at and flag.is_open:
-        due = flag.update_due_at - now
-        when = f"in {format_duration(due)}" if due.total_seconds() > 0 else "*overdue*"
-        parts.append(f"customer update due {when}")
+    parts.extend(deadline_phrases(flag, now, config))
     return " · ".join(parts)
+
+
+def deadline_phrases(flag: Flag, now: datetime, config: FrontlineConfig) -> list[str]:
+    """`acknowledgement due Mon 10:15`, `customer update overdue by 25 min`, as of now."""
+    if not flag.is_open:
+        return []
+    tz = config.tz
+    phrases = []
+    if flag.ack_due_at and flag.acknowledged_by is None and flag.kind is FlagKind.ESCALATE:
+        phrases.append(f"acknowledgement {due_words(flag.ack_due_at, now, tz)}")
+    if flag.update_due_at:
+        phrase = f"customer update {due_words(flag.update_due_at, now, tz)}"
+        if flag.snoozed_until and flag.snoozed_until > now:
+            phrase += f" (snoozed until {local_time(flag.snoozed_until, tz)})"
+        phrases.append(phrase)
+    return phrases
 
 
 _EVENT_VERB = {
@@ -120,6 +147,8 @@ _EVENT_VERB = {
     EventKind.ACKNOWLEDGED: "acknowledged",
     EventKind.ACK_REPEATED: "also acknowledged",
     EventKind.CUSTOMER_UPDATED: "customer updated",
+    EventKind.ACK_OVERDUE: "acknowledgement overdue",
+    EventKind.UPDATE_OVERDUE: "customer update overdue",
     EventKind.REMINDED: "reminded",
     EventKind.NUDGED: "nudged",
     EventKind.SNOOZED: "snoozed",
@@ -147,12 +176,16 @@ def timeline_message(
         previous = event.at
     if flag.is_open and previous is not None:
         lines.append(f"_…open, {format_duration(now - previous)} since the last step_")
+    fields = [
+        Field("Status", status_line(flag)),
+        Field("Customer", customer_refs_text(flag.customer_refs, config.tickets)),
+    ]
+    phrases = deadline_phrases(flag, now, config)
+    if phrases:
+        fields.append(Field("Clocks", "; ".join(phrases)))
     return Message(
         text=f"*{flag.key} · {flag.kind.value}:* {flag.summary}\n" + "\n".join(lines),
-        fields=(
-            Field("Status", status_line(flag)),
-            Field("Customer", customer_refs_text(flag.customer_refs, config.tickets)),
-        ),
+        fields=tuple(fields),
     )
 
 

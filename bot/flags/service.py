@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import Core
 from bot.durations import format_duration
@@ -49,7 +49,9 @@ async def raise_flag(
             created_at=now,
             customer_refs=command.customer_refs,
         )
-        flag.start_update_clock(now, policy.update_every)
+        flag.start_clocks(
+            now, core.config.deadlines(command.severity), policy.ack_within, policy.update_every
+        )
         theme = None
         if flag.kind is FlagKind.RECURRING:
             theme = await assign_theme(uow, flag=flag, explicit_slug=command.theme_slug, now=now)
@@ -70,7 +72,7 @@ async def raise_flag(
             posted = await post_escalation(core, uow, flag)
         await uow.commit()
     log.info("flag %s raised (%s) in workspace %s", flag.key, flag.kind, flag.workspace_id)
-    clock = _clock_sentence(flag, policy.update_every)
+    clock = _clock_sentence(flag, core)
     if theme is not None:
         return Reply(
             Message(
@@ -94,10 +96,19 @@ async def raise_flag(
     )
 
 
-def _clock_sentence(flag: Flag, update_every: timedelta) -> str:
-    if not flag.has_customer:
+def _clock_sentence(flag: Flag, core: Core) -> str:
+    if not flag.has_customer or flag.update_due_at is None:
         return ""
-    return f" Update the customer every {format_duration(update_every)}: `/flag update {flag.key}`."
+    every = format_duration(core.config.severity(flag.severity).update_every)
+    due = local_time(flag.update_due_at, core.config.tz)
+    return (
+        f" The customer is due an update by {due} (every {every}{_hours_note(core, flag)}); "
+        f"after updating them: `/flag update {flag.key}`."
+    )
+
+
+def _hours_note(core: Core, flag: Flag) -> str:
+    return "" if core.config.severity(flag.severity).around_the_clock else ", business hours"
 
 
 async def _load(uow: UnitOfWork, actor: Person, number: int) -> Flag:
@@ -135,11 +146,15 @@ async def record_customer_update(
         flag = await _load(uow, actor, number)
         _require_open(flag)
         every = core.config.severity(flag.severity).update_every
-        flag.record_customer_update(now, every)
+        silent_since = flag.record_customer_update(now, core.config.deadlines(flag.severity), every)
         assert flag.id is not None
         await uow.flags.save(flag)
+        detail = note or ""
+        if silent_since is not None:
+            silence = f"after {format_duration(now - silent_since)} overdue"
+            detail = f"{detail} ({silence})" if detail else silence
         await uow.timeline.add(
-            TimelineEvent(flag.id, now, EventKind.CUSTOMER_UPDATED, actor, note or "")
+            TimelineEvent(flag.id, now, EventKind.CUSTOMER_UPDATED, actor, detail)
         )
         due = local_time(flag.update_due_at or now, core.config.tz)
         if flag.has_customer:
@@ -154,12 +169,21 @@ async def record_customer_update(
 
 
 async def snooze(core: Core, *, actor: Person, number: int, duration: timedelta) -> Reply:
-    """Hold the update reminder of a flag for a while."""
+    """Hold the update reminders of a flag for a while, and say when they resume."""
     now = core.clock.now()
+    until = now + duration
     async with core.uow() as uow:
         flag = await _load(uow, actor, number)
         _require_open(flag)
-        flag.snooze(now + duration)
+        if flag.update_due_at is None:
+            return Reply(
+                Message(
+                    f"*{flag.key}* has no customer attached, so it has no update reminders "
+                    "to snooze."
+                )
+            )
+        due_later = flag.update_due_at > until
+        flag.snooze(until)
         assert flag.id is not None
         await uow.flags.save(flag)
         await uow.timeline.add(
@@ -167,11 +191,32 @@ async def snooze(core: Core, *, actor: Person, number: int, duration: timedelta)
                 flag.id, now, EventKind.SNOOZED, actor, f"for {format_duration(duration)}"
             )
         )
-        until = local_time(now + duration, core.config.tz)
+        tz = core.config.tz
+        when = local_time(until, tz)
         await refresh_post(core, uow, flag)
-        await say_in_thread(core, uow, flag, f"💤 Snoozed by {actor.mention} until {until}.")
+        await say_in_thread(core, uow, flag, f"💤 Snoozed by {actor.mention} until {when}.")
         await uow.commit()
-    return Reply(Message(f"*{flag.key}* snoozed until {until}."))
+    return Reply(Message(_snooze_words(core, flag, now, until, due_later)))
+
+
+def _snooze_words(core: Core, flag: Flag, now: datetime, until: datetime, due_later: bool) -> str:
+    tz = core.config.tz
+    deadlines = core.config.deadlines(flag.severity)
+    when = local_time(until, tz)
+    if due_later and flag.update_due_at is not None:
+        text = (
+            f"*{flag.key}* snoozed until {when}. Its next customer update is due "
+            f"{local_time(flag.update_due_at, tz)} anyway, so reminders stay as they were."
+        )
+    else:
+        resume = deadlines.next_sending_time(until)
+        text = f"*{flag.key}* snoozed until {when}; reminders resume {local_time(resume, tz)}"
+        text += " (business hours)." if resume != until else "."
+    if not deadlines.around_the_clock and until > core.config.calendar.next_business_day_end(now):
+        text += " That is past the next business day."
+    if flag.kind is FlagKind.ESCALATE and flag.acknowledged_by is None:
+        text += " Nudges to acknowledge it go on until a manager does."
+    return text
 
 
 async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -> Reply:
@@ -182,10 +227,14 @@ async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -
         _require_open(flag)
         _require_may_resolve(core, flag, actor)
         owner = flag.acknowledged_by
-        flag.resolve(actor, now, note)
+        silent_since = flag.resolve(actor, now, note)
         assert flag.id is not None
         await uow.flags.save(flag)
-        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.RESOLVED, actor, note or ""))
+        detail = note or ""
+        if silent_since is not None:
+            silence = f"customer update {format_duration(now - silent_since)} overdue"
+            detail = f"{detail} ({silence})" if detail else silence
+        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.RESOLVED, actor, detail))
         suffix = f": {note}" if note else ""
         await refresh_post(core, uow, flag)
         await say_in_thread(core, uow, flag, f"✔️ Resolved by {actor.mention}{suffix}")

@@ -229,7 +229,9 @@ async def test_customer_update_restarts_clock_and_snooze_holds_it(world: World) 
     await world.flag("maria", "snooze F-1 1d")
     flag = await stored(world, 1)
     assert flag.snoozed_until == world.clock.now() + timedelta(days=1)
-    assert flag.update_due_at == flag.snoozed_until
+    # The promise stays as it was; the reminders wait for the end of the snooze.
+    assert flag.update_due_at == world.clock.now() + timedelta(hours=4)
+    assert flag.update_next_at == flag.snoozed_until
     assert (await events(world, 1))[-2:] == [EventKind.CUSTOMER_UPDATED, EventKind.SNOOZED]
 
 

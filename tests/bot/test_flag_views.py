@@ -40,7 +40,7 @@ async def test_mine_lists_reported_and_owned_open_flags(world: World) -> None:
     text = reply.message.text
     assert text.startswith("*Your open flags (2)*")
     assert "*F-1*" in text and "*F-2*" in text and "*F-3*" not in text
-    assert "customer update due in 4h" in text
+    assert "acknowledgement due Mon 23 Nov 10:00 · customer update due Mon 23 Nov 13:00" in text
     assert (await world.flag("zed", "mine")).message.text == "You have no open flags."
 
 

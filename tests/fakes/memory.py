@@ -261,6 +261,15 @@ class InMemoryFlagRepository:
     async def list_open(self, workspace_id: str) -> Sequence[Flag]:
         return self._where(lambda f: f.workspace_id == workspace_id and f.is_open)
 
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[Flag]:
+        due = [f for f in self._uow.begin()[0].flags.values() if f.alarm_at and f.alarm_at <= now]
+        due.sort(key=lambda f: (f.alarm_at or now, f.id or 0))
+        return [_copy_flag(f) for f in due[:limit]]
+
+    async def next_alarm_at(self) -> datetime | None:
+        alarms = [f.alarm_at for f in self._uow.begin()[0].flags.values() if f.alarm_at]
+        return min(alarms, default=None)
+
     def _where(self, matches: Callable[[Flag], bool]) -> list[Flag]:
         return _oldest_first([f for f in self._uow.begin()[0].flags.values() if matches(f)])
 

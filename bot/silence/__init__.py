@@ -1,0 +1,1 @@
+"""The silence clocks: acknowledgement and customer-update deadlines, reminders and the ladder."""
