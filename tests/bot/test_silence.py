@@ -1,0 +1,242 @@
+"""The silence clocks: deadlines in business time, reminders, the nudge ladder, exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.actions import ActionId
+from bot.config.models import FrontlineConfig
+from bot.due import run_due_work
+from bot.flags.models import EventKind, Flag
+from tests.bot.conftest import World, make_world
+
+MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def config(**overrides: object) -> FrontlineConfig:
+    return FrontlineConfig.model_validate(
+        {
+            "channels": {"slack": {"escalations": "C-esc", "triage": "C-triage"}},
+            "managers": {"slack": {"group": "S0MGR", "on_duty": ["maria", "dev"]}},
+            "severities": {"high": {"max_nudges": 2}, "normal": {"max_nudges": 1}},
+            **overrides,
+        }
+    )
+
+
+def at(world: World, when: datetime) -> None:
+    world.clock.set(when)
+
+
+async def stored(world: World, number: int) -> Flag:
+    async with world.core.uow() as uow:
+        flag = await uow.flags.get("T1", number)
+    assert flag is not None
+    return flag
+
+
+async def events(world: World, number: int) -> list[tuple[EventKind, str]]:
+    flag = await stored(world, number)
+    assert flag.id is not None
+    async with world.core.uow() as uow:
+        return [(e.kind, e.detail) for e in await uow.timeline.list_for(flag.id)]
+
+
+def replies(world: World) -> list[str]:
+    return [s.message.text for s in world.chat.of_kind("reply")]
+
+
+def dms(world: World) -> list[tuple[str, str]]:
+    return [(s.person.user_id, s.message.text) for s in world.chat.of_kind("dm") if s.person]
+
+
+async def test_an_unacknowledged_escalation_climbs_the_ladder_once_per_step() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate checkout down sev:high")  # 24/7, ack within 15m
+    posts_before = len(world.chat.of_kind("update"))
+
+    at(world, MONDAY_9 + timedelta(minutes=14))
+    await run_due_work(world.core)
+    assert replies(world) == []
+
+    at(world, MONDAY_9 + timedelta(minutes=15))
+    await run_due_work(world.core)
+    await run_due_work(world.core)  # a second sweep at the same moment sends nothing more
+    assert len(replies(world)) == 1
+    nudge = world.chat.of_kind("reply")[0].message
+    assert nudge.text.startswith("⏰ <!subteam^S0MGR> *F-1* is still waiting for a manager")
+    assert "(nudge 1 of 2)" in nudge.text
+    assert [b.action_id for b in nudge.buttons] == [ActionId.ACKNOWLEDGE]
+    # The post says it is overdue, updated in place.
+    update = world.chat.of_kind("update")[posts_before:][-1].message
+    assert any("overdue since" in f.value for f in update.fields)
+
+    at(world, MONDAY_9 + timedelta(minutes=30))
+    await run_due_work(world.core)
+    assert len(replies(world)) == 2 and "(nudge 2 of 2)" in replies(world)[1]
+    at(world, MONDAY_9 + timedelta(minutes=45))
+    await run_due_work(world.core)
+    assert sorted(user for user, _ in dms(world)) == ["dev", "maria"]
+    assert all("*F-1* (checkout down) is still waiting for a manager" in t for _, t in dms(world))
+    at(world, MONDAY_9 + timedelta(minutes=60))
+    await run_due_work(world.core)
+    at(world, MONDAY_9 + timedelta(hours=5))
+    await run_due_work(world.core)
+    assert len(dms(world)) == 4  # two rounds of DMs to two managers, then the ladder ends
+    assert (await stored(world, 1)).alarm_at is None
+
+    kinds = [kind for kind, _ in await events(world, 1)]
+    assert kinds.count(EventKind.ACK_OVERDUE) == 1
+    assert kinds.count(EventKind.NUDGED) == 4
+
+
+async def test_acknowledging_stops_the_ladder() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate checkout down sev:high")
+    at(world, MONDAY_9 + timedelta(minutes=15))
+    await run_due_work(world.core)
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    sent = len(world.chat.sent)
+    at(world, MONDAY_9 + timedelta(hours=3))
+    await run_due_work(world.core)
+    assert len(world.chat.sent) == sent
+    assert (await stored(world, 1)).alarm_at is None
+
+
+async def test_a_missed_customer_update_reminds_the_owner_then_the_managers() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate refunds stuck ZD-7")  # normal: update every 4h
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    at(world, MONDAY_9 + timedelta(hours=3, minutes=59))
+    await run_due_work(world.core)
+    reminders = [t for t in replies(world) if t.startswith("⏰")]
+    assert reminders == []
+
+    at(world, MONDAY_9 + timedelta(hours=4))  # 13:00
+    await run_due_work(world.core)
+    reminder = world.chat.of_kind("reply")[-1].message
+    assert reminder.text.startswith("⏰ <@maria> The customer on *F-1* (ZD-7) has not heard")
+    assert "an update was due Mon 23 Nov 13:00" in reminder.text
+    assert [b.action_id for b in reminder.buttons] == [
+        ActionId.CUSTOMER_UPDATED,
+        ActionId.SNOOZE,
+    ]
+    # Ignored: an hour later (normal's ack_within) the managers group, then the on-duty DMs.
+    at(world, MONDAY_9 + timedelta(hours=5))
+    await run_due_work(world.core)
+    assert "<!subteam^S0MGR> *F-1* has a customer (ZD-7) waiting" in replies(world)[-1]
+    at(world, MONDAY_9 + timedelta(hours=6))
+    await run_due_work(world.core)
+    assert sorted(u for u, t in dms(world) if t.startswith("⏰")) == ["dev", "maria"]
+
+    # The update stops the clock, and the silence is on the timeline (no person named in it).
+    at(world, MONDAY_9 + timedelta(hours=6, minutes=30))
+    await world.press("maria", ActionId.CUSTOMER_UPDATED, "1")
+    flag = await stored(world, 1)
+    assert flag.silent_since is None and flag.update_steps == 0
+    assert (
+        flag.update_next_at
+        == flag.update_due_at
+        == MONDAY_9 + timedelta(days=1, hours=2, minutes=30)
+    )
+    timeline = await events(world, 1)
+    assert (EventKind.UPDATE_OVERDUE, "customer update missed (normal)") in timeline
+    assert (EventKind.CUSTOMER_UPDATED, "after 2h 30m overdue") in timeline
+
+
+async def test_business_hours_friday_afternoon_is_due_monday_and_nothing_fires_at_night() -> None:
+    friday = datetime(2026, 11, 27, 16, 56, tzinfo=UTC)
+    world = make_world(config())
+    world.clock.set(friday)
+    reply = await world.flag("ana", "escalate invoices wrong ZD-9")
+    flag = await stored(world, 1)
+    assert flag.update_due_at == datetime(2026, 11, 30, 12, 56, tzinfo=UTC)
+    assert flag.ack_due_at == datetime(2026, 11, 30, 9, 56, tzinfo=UTC)
+    assert "due an update by Mon 30 Nov 12:56 (every 4h, business hours)" in reply.message.text
+
+    for hours in (1, 4, 12, 40, 60):
+        world.clock.set(friday + timedelta(hours=hours))
+        await run_due_work(world.core)
+    assert not [t for t in replies(world) if t.startswith("⏰")]
+    world.clock.set(datetime(2026, 11, 30, 9, 56, tzinfo=UTC))
+    await run_due_work(world.core)
+    assert replies(world)[-1].startswith("⏰ <!subteam^S0MGR> *F-1* is still waiting")
+
+
+async def test_a_step_that_comes_due_after_hours_waits_for_the_morning_unmarked() -> None:
+    world = make_world(config())
+    world.clock.set(datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    await world.flag("ana", "escalate exports slow")  # normal: ack within 1h → 17:00
+    world.clock.set(datetime(2026, 11, 23, 17, 30, tzinfo=UTC))  # the sweep comes late
+    await run_due_work(world.core)
+    assert replies(world) == []
+    assert (await stored(world, 1)).ack_next_at == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    world.clock.set(datetime(2026, 11, 24, 9, 0, 10, tzinfo=UTC))
+    await run_due_work(world.core)
+    assert len(replies(world)) == 1 and "while Frontline was down" not in replies(world)[0]
+
+
+async def test_after_downtime_each_due_step_is_sent_once_marked_late_never_a_burst() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate checkout down sev:high")  # ack due 09:15, 24/7
+    world.clock.set(MONDAY_9 + timedelta(hours=3))  # the server was down until noon
+    await run_due_work(world.core)
+    assert len(replies(world)) == 1 and dms(world) == []
+    assert "_This was due at Mon 23 Nov 09:15, while Frontline was down._" in replies(world)[0]
+    assert (await stored(world, 1)).ack_next_at == MONDAY_9 + timedelta(hours=3, minutes=15)
+    assert any("late, due Mon 23 Nov 09:15" in d for _, d in await events(world, 1))
+
+
+async def test_one_person_with_several_overdue_flags_gets_one_grouped_reminder() -> None:
+    world = make_world(config())
+    for n in (1, 2, 3):
+        await world.flag("ana", f"escalate account {n} locked ZD-{n}")
+        await world.press("maria", ActionId.ACKNOWLEDGE, str(n))
+    before = len(replies(world))
+    world.clock.set(MONDAY_9 + timedelta(hours=4))
+    await run_due_work(world.core)
+    assert len(replies(world)) == before  # no thread reminders: one DM instead
+    to_maria = [t for user, t in dms(world) if user == "maria"]
+    assert len(to_maria) == 1
+    assert to_maria[0].startswith("⏰ 3 customers are waiting for an update from you:")
+    buttons = world.chat.of_kind("dm")[-1].message.buttons
+    assert [b.label for b in buttons][:2] == ["F-1: Customer updated", "F-1: Snooze 1h"]
+    assert len(buttons) == 6
+    for n in (1, 2, 3):
+        assert EventKind.REMINDED in [k for k, _ in await events(world, n)]
+
+
+async def test_snooze_holds_reminders_until_it_ends_and_says_when_they_resume() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate refunds stuck ZD-7")  # update due 13:00
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    world.clock.set(MONDAY_9 + timedelta(hours=3))  # 12:00
+    reply = await world.flag("maria", "snooze F-1 3h")
+    assert (
+        reply.message.text
+        == "*F-1* snoozed until Mon 23 Nov 15:00; reminders resume Mon 23 Nov 15:00."
+    )
+    world.clock.set(MONDAY_9 + timedelta(hours=4))
+    await run_due_work(world.core)
+    assert not [t for t in replies(world) if t.startswith("⏰")]
+    world.clock.set(MONDAY_9 + timedelta(hours=6))
+    await run_due_work(world.core)
+    assert replies(world)[-1].startswith("⏰ <@maria> The customer on *F-1*")
+
+
+async def test_a_snooze_that_ends_before_the_deadline_says_nothing_changes() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate refunds stuck ZD-7")  # update due 13:00
+    reply = await world.flag("ana", "snooze F-1 1h")
+    assert "Its next customer update is due Mon 23 Nov 13:00 anyway" in reply.message.text
+    assert "Nudges to acknowledge it go on until a manager does." in reply.message.text
+
+
+async def test_snoozing_past_the_next_business_day_says_so() -> None:
+    world = make_world(config())
+    world.clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))  # Friday
+    await world.flag("ana", "escalate refunds stuck ZD-7")
+    reply = await world.flag("ana", "snooze F-1 4d")
+    assert "That is past the next business day." in reply.message.text
+    short = await world.flag("ana", "snooze F-1 2h")
+    assert "past the next business day" not in short.message.text
