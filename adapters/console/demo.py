@@ -36,8 +36,19 @@ SCRIPT: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("+40m", "as maria", "press 1 Customer updated"),
     ),
     (
+        "Maria is pulled into a call and the next update slips. When it falls due, Frontline "
+        "reminds her in the thread, the fix one button away; a quarter of an hour later it "
+        "nudges the managers group about the flag. The post shows the update as overdue.",
+        ("+1h20m",),
+    ),
+    (
+        "Maria updates the customer and presses 'Customer updated': the clock restarts and "
+        "the reminders stop.",
+        ("press 1 Customer updated",),
+    ),
+    (
         "The fix is out. Maria resolves the escalation with a note; Ana hears about it.",
-        ("+1h", "/flag resolve F-1 rolled back the 3DS change, payments flowing again"),
+        ("+30m", "/flag resolve F-1 rolled back the 3DS change, payments flowing again"),
     ),
     (
         "Anyone can read the flag's end-to-end timeline: who did what, when, and where it waited.",

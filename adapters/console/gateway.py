@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +41,16 @@ class ConsoleGateway:
         # new session's "message 1" must never be mistaken for an old flag's post.
         self.session = session or secrets.token_hex(3)
         self.messages: dict[int, ConsoleMessage] = {}
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[list[str]]:
+        """Keep what is printed meanwhile in a list instead, for the caller to print."""
+        held: list[str] = []
+        original, self._write = self._write, held.append
+        try:
+            yield held
+        finally:
+            self._write = original
 
     def record(self, conv: Conversation, author: str, message: Message, thread: str | None) -> int:
         """Remember a message (the bot's or a person's) and return its number."""

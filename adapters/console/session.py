@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from adapters.console.gateway import PLATFORM, WORKSPACE, ConsoleGateway, conversation
 from adapters.console.render import message_lines
@@ -38,6 +39,7 @@ Console commands (you act as a person in a channel):
   time                    print the current time
   help                    this text; quit (or Ctrl-D) leaves"""
 
+MAX_STOPS = 10_000  # alarms on the way of one `+` (each moves on once taken)
 _FORM_FIELDS = (
     ("kind", "Kind (recurring / escalate)"),
     ("summary", "What happened"),
@@ -297,13 +299,34 @@ class ConsoleSession:
         self.write("└")
 
     async def advance(self, text: str) -> None:
-        """Move the fake clock forward and run whatever became due."""
+        """Move the fake clock forward, stopping at each moment something comes due on the way.
+
+        The server sweeps every few seconds; the console stops at each alarm instead, so a
+        jump of a day shows every reminder and nudge at the time it would have been sent.
+        """
         try:
             delta = parse_duration(text)
         except ValueError as error:
             raise UserFacingError(str(error)) from None
-        self.clock.advance(delta)
-        now = local_time(self.clock.now(), self.core.config.tz)
-        self.write(f"⏩ {format_duration(delta)} later: {now}")
+        target = self.clock.now() + delta
+        self.write(f"⏩ {format_duration(delta)} later: {self._local(target)}")
+        for _ in range(MAX_STOPS):
+            async with self.core.uow() as uow:
+                alarm = await uow.flags.next_alarm_at()
+            if alarm is None or alarm > target:
+                break
+            if alarm > self.clock.now():
+                self.clock.set(alarm)
+            with self.gateway.holding() as printed:
+                await run_due_work(self.core)
+                await self.delivery.drain()
+            if printed:
+                self.write(f"🕒 {self._local(self.clock.now())}")
+            for line in printed:
+                self.write(line)
+        self.clock.set(target)
         await run_due_work(self.core)
         await self.delivery.drain()
+
+    def _local(self, at: datetime) -> str:
+        return local_time(at, self.core.config.tz)

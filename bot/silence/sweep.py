@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core import Core
+from bot.durations import format_duration
 from bot.escalations.service import has_post, refresh_post, say_in_thread
 from bot.flags.models import EventKind, Flag, TimelineEvent
 from bot.messages import Person
@@ -135,20 +136,15 @@ async def _mark_overdue(
 ) -> None:
     """The deadline has passed: on the timeline, and on the post, updated in place."""
     assert flag.id is not None
+    policy = plan.core.config.severity(flag.severity)
+    severity = flag.severity.value
     if clock is ClockKind.ACK:
-        event = TimelineEvent(
-            flag.id, deadline, EventKind.ACK_OVERDUE, None, "not acknowledged in time"
-        )
+        target = f"target {format_duration(policy.ack_within)} ({severity})"
+        event = TimelineEvent(flag.id, deadline, EventKind.ACK_OVERDUE, None, target)
     else:
         flag.silent_since = deadline  # a silence breach, until the customer hears from us
-        severity = flag.severity.value
-        event = TimelineEvent(
-            flag.id,
-            deadline,
-            EventKind.UPDATE_OVERDUE,
-            None,
-            f"customer update missed ({severity})",
-        )
+        promise = f"promise: every {format_duration(policy.update_every)} ({severity})"
+        event = TimelineEvent(flag.id, deadline, EventKind.UPDATE_OVERDUE, None, promise)
     await uow.timeline.add(event)
     await refresh_post(plan.core, uow, flag)
 

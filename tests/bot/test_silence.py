@@ -140,7 +140,7 @@ async def test_a_missed_customer_update_reminds_the_owner_then_the_managers() ->
         == MONDAY_9 + timedelta(days=1, hours=2, minutes=30)
     )
     timeline = await events(world, 1)
-    assert (EventKind.UPDATE_OVERDUE, "customer update missed (normal)") in timeline
+    assert (EventKind.UPDATE_OVERDUE, "promise: every 4h (normal)") in timeline
     assert (EventKind.CUSTOMER_UPDATED, "after 2h 30m overdue") in timeline
 
 
