@@ -65,6 +65,12 @@ def full_flag(number: int, *, theme_id: int | None = None) -> Flag:
         last_customer_update_at=cet + timedelta(minutes=30),
         update_due_at=cet + timedelta(hours=4),
         snoozed_until=cet + timedelta(hours=1),
+        ack_due_at=cet + timedelta(minutes=15),
+        ack_steps=2,
+        ack_next_at=cet + timedelta(minutes=45),
+        update_steps=1,
+        update_next_at=cet + timedelta(hours=5),
+        silent_since=cet + timedelta(hours=4),
     )
 
 
