@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from adapters.wiring import Runtime
 
@@ -22,3 +23,11 @@ async def settled(runtime: Runtime, within: float = 10.0) -> None:
                 f"not settled: {waiting} request(s), {outbox.due} message(s) due, {busy} sending"
             )
         await asyncio.sleep(0.01)
+
+
+async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until `check()` holds: for what a server's scheduler sends on its own time."""
+    async with asyncio.timeout(within):
+        # Polling on purpose: the fake platforms record calls; they have no event to wait on.
+        while not check():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
