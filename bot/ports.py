@@ -208,8 +208,12 @@ class InboxRepository(Protocol):
 class OutboxRepository(Protocol):
     """Outgoing messages, recorded by use cases and delivered by the delivery worker."""
 
+    async def record(self, outgoing: Outgoing, at: datetime) -> None:
+        """Record a message to deliver, written with the unit of work (what use cases call)."""
+        ...
+
     async def add(self, outgoing: Outgoing, at: datetime) -> int:
-        """Record a message to deliver; returns its outbox id."""
+        """Record a message to deliver and return its outbox id (written at once for that)."""
         ...
 
     async def claim(

@@ -5,6 +5,8 @@ A flag stores one platform and one workspace; its people and conversations take 
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.flags.models import (
     CustomerRef,
     EventKind,
@@ -120,16 +122,16 @@ def read_flag(row: FlagRow) -> Flag:
     )
 
 
-def event_row(event: TimelineEvent) -> TimelineEventRow:
-    """A new row for a timeline event."""
-    return TimelineEventRow(
-        flag_id=event.flag_id,
-        at=event.at,
-        kind=event.kind.value,
-        actor_id=event.actor.user_id if event.actor else None,
-        actor_name=event.actor.display_name if event.actor else None,
-        detail=event.detail,
-    )
+def event_values(event: TimelineEvent) -> dict[str, Any]:
+    """The column values of a new timeline event row."""
+    return {
+        "flag_id": event.flag_id,
+        "at": event.at,
+        "kind": event.kind.value,
+        "actor_id": event.actor.user_id if event.actor else None,
+        "actor_name": event.actor.display_name if event.actor else None,
+        "detail": event.detail,
+    }
 
 
 def read_event(row: TimelineEventRow, platform: str, workspace_id: str) -> TimelineEvent:

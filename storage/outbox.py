@@ -16,33 +16,43 @@ from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, OutgoingKind, 
 from bot.ports import OutboxStats
 from storage.envelopes import outgoing_from_json, outgoing_to_json, ref_to_json
 from storage.leases import MAX_ERROR_CHARS, bulk_update, lease_is_free, locked, rowcount
+from storage.pending import PendingInserts
 from storage.tables import OutboxRow
 
 
 class SqlOutboxRepository:
     """Outgoing messages in the `outbox` table."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, pending: PendingInserts) -> None:
         self._session = session
+        self._pending = pending  # recorded rows, written before any read of the outbox
+
+    async def record(self, outgoing: Outgoing, at: datetime) -> None:
+        self._pending.add(OutboxRow, self._values(outgoing, at))
 
     async def add(self, outgoing: Outgoing, at: datetime) -> int:
-        row = OutboxRow(
-            platform=outgoing.platform,
-            kind=outgoing.kind.value,
-            purpose=outgoing.purpose,
-            order_key=outgoing.order_key,
-            pace_key=outgoing.pace_key,
-            flag_id=outgoing.flag_id,
-            envelope=outgoing_to_json(outgoing),
-            status=DeliveryStatus.PENDING.value,
-            attempts=0,
-            uncertain=False,
-            next_attempt_at=at,
-            created_at=at,
-        )
+        await self._pending.write()
+        row = OutboxRow(**self._values(outgoing, at))
         self._session.add(row)
         await self._session.flush()
         return row.id
+
+    @staticmethod
+    def _values(outgoing: Outgoing, at: datetime) -> dict[str, Any]:
+        return {
+            "platform": outgoing.platform,
+            "kind": outgoing.kind.value,
+            "purpose": outgoing.purpose,
+            "order_key": outgoing.order_key,
+            "pace_key": outgoing.pace_key,
+            "flag_id": outgoing.flag_id,
+            "envelope": outgoing_to_json(outgoing),
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "uncertain": False,
+            "next_attempt_at": at,
+            "created_at": at,
+        }
 
     async def claim(
         self,
@@ -52,6 +62,7 @@ class SqlOutboxRepository:
         limit: int,
         busy_pace_keys: frozenset[str],
     ) -> list[Delivery]:
+        await self._pending.write()
         # One message per conversation at a time keeps its pace, and a conversation with a
         # backlog must not hide the others: pick the first deliverable message of each
         # conversation not busy already, oldest first. (Unpaced messages are each their own.)
@@ -102,6 +113,7 @@ class SqlOutboxRepository:
         return deliveries
 
     async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None:
+        await self._pending.write()
         await self._session.execute(
             bulk_update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
@@ -118,6 +130,7 @@ class SqlOutboxRepository:
     async def retry_later(
         self, delivery_id: int, at: datetime, error: str, *, uncertain: bool, counts: bool
     ) -> None:
+        await self._pending.write()
         await self._session.execute(
             bulk_update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
@@ -134,6 +147,7 @@ class SqlOutboxRepository:
     async def give_up(
         self, delivery_id: int, status: DeliveryStatus, error: str, at: datetime
     ) -> None:
+        await self._pending.write()
         await self._session.execute(
             bulk_update(OutboxRow)
             .where(OutboxRow.id == delivery_id)
@@ -147,12 +161,14 @@ class SqlOutboxRepository:
         )
 
     async def get_status(self, delivery_id: int) -> DeliveryStatus | None:
+        await self._pending.write()
         status = await self._session.scalar(
             select(OutboxRow.status).where(OutboxRow.id == delivery_id)
         )
         return DeliveryStatus(status) if status is not None else None
 
     async def post_state(self, flag_id: int) -> DeliveryStatus | None:
+        await self._pending.write()
         query = (
             select(OutboxRow.status, OutboxRow.envelope)
             .where(OutboxRow.flag_id == flag_id, OutboxRow.kind == OutgoingKind.POST.value)
@@ -164,6 +180,7 @@ class SqlOutboxRepository:
         return None
 
     async def release(self, owner: str | None) -> int:
+        await self._pending.write()
         held = (
             OutboxRow.lease_owner.is_not(None) if owner is None else OutboxRow.lease_owner == owner
         )
@@ -175,6 +192,7 @@ class SqlOutboxRepository:
         )
 
     async def stats(self, now: datetime) -> OutboxStats:
+        await self._pending.write()
         pending = DeliveryStatus.PENDING.value
         query = select(
             func.count().filter(OutboxRow.status == pending),
@@ -190,6 +208,7 @@ class SqlOutboxRepository:
         )
 
     async def list_stuck(self, limit: int) -> list[StuckDelivery]:
+        await self._pending.write()
         query = (
             select(OutboxRow)
             .where(OutboxRow.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.DEAD.value)))
@@ -212,6 +231,7 @@ class SqlOutboxRepository:
         ]
 
     async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
+        await self._pending.write()
         was_given_up = OutboxRow.status == DeliveryStatus.DEAD.value
         statement = bulk_update(OutboxRow).values(
             status=DeliveryStatus.PENDING.value,
@@ -232,6 +252,7 @@ class SqlOutboxRepository:
         return await rowcount(self._session, statement)
 
     async def purge_finished_before(self, before: datetime) -> int:
+        await self._pending.write()
         return await rowcount(
             self._session,
             delete(OutboxRow).where(

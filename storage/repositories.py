@@ -19,13 +19,14 @@ from bot.flags.models import Flag, FlagKind, FlagStatus, TimelineEvent
 from bot.messages import Conversation
 from bot.themes.models import Theme
 from storage.mapping import (
-    event_row,
+    event_values,
     read_event,
     read_flag,
     read_theme,
     write_flag,
     write_theme,
 )
+from storage.pending import PendingInserts
 from storage.tables import (
     ConversationReferenceRow,
     FlagRow,
@@ -76,6 +77,13 @@ class SqlFlagRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # The rows read in this unit of work, held so `save` finds them without a query: the
+        # session's identity map holds rows only while something else references them.
+        self._rows: dict[int, FlagRow] = {}
+
+    def _read(self, row: FlagRow) -> Flag:
+        self._rows[row.id] = row
+        return read_flag(row)
 
     async def next_number(self, workspace_id: str) -> int:
         """Reserve the next flag number of a workspace (never reused, never duplicated)."""
@@ -98,24 +106,25 @@ class SqlFlagRepository:
         self._session.add(row)
         await _flush(self._session, f"flag {flag.key} in workspace {flag.workspace_id}")
         flag.id = row.id
+        self._rows[row.id] = row
         return flag
 
     async def save(self, flag: Flag) -> None:
         """Store changes to an existing flag."""
         if flag.id is None:
             raise ValueError(f"flag {flag.key} was never added, so it cannot be saved")
-        row = await self._session.get(FlagRow, flag.id)
+        row = self._rows.get(flag.id) or await self._session.get(FlagRow, flag.id)
         if row is None:
             raise LookupError(f"flag id {flag.id} is not stored")
+        # Written with the unit of work (or the next query): many saves share one flush.
         write_flag(flag, row)
-        await _flush(self._session, f"flag {flag.key} in workspace {flag.workspace_id}")
 
     async def get(self, workspace_id: str, number: int) -> Flag | None:
         return await self._one(FlagRow.workspace_id == workspace_id, FlagRow.number == number)
 
     async def get_by_id(self, flag_id: int) -> Flag | None:
         row = await self._session.get(FlagRow, flag_id, with_for_update=True)
-        return read_flag(row) if row is not None else None
+        return self._read(row) if row is not None else None
 
     async def find_by_post(self, conversation: Conversation, message_id: str) -> Flag | None:
         """The flag whose escalation post is `message_id` in `conversation`."""
@@ -190,7 +199,7 @@ class SqlFlagRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [read_flag(row) for row in await self._session.scalars(query)]
+        return [self._read(row) for row in await self._session.scalars(query)]
 
     async def next_alarm_at(self) -> datetime | None:
         """The earliest alarm of any flag."""
@@ -209,7 +218,7 @@ class SqlFlagRepository:
             .with_for_update(of=FlagRow)
         )
         row = (await self._session.scalars(query.limit(1))).first()
-        return read_flag(row) if row is not None else None
+        return self._read(row) if row is not None else None
 
     async def _all(self, *criteria: ColumnElement[bool]) -> list[Flag]:
         """Matching flags, oldest first."""
@@ -220,14 +229,16 @@ class SqlFlagRepository:
 class SqlTimelineRepository:
     """Timeline events in the `timeline_events` table."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, pending: PendingInserts) -> None:
         self._session = session
+        self._pending = pending
 
     async def add(self, event: TimelineEvent) -> None:
-        self._session.add(event_row(event))
+        self._pending.add(TimelineEventRow, event_values(event))
 
     async def list_for(self, flag_id: int) -> Sequence[TimelineEvent]:
         """A flag's events in the order they happened."""
+        await self._pending.write()
         query = (
             select(TimelineEventRow, FlagRow.platform, FlagRow.workspace_id)
             .join(FlagRow, FlagRow.id == TimelineEventRow.flag_id)

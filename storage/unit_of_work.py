@@ -18,6 +18,7 @@ from bot.ports import (
 )
 from storage.inbox import SqlInboxRepository
 from storage.outbox import SqlOutboxRepository
+from storage.pending import PendingInserts
 from storage.repositories import (
     SqlConversationReferenceRepository,
     SqlFlagRepository,
@@ -33,23 +34,26 @@ class SqlUnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         # The session connects lazily, on the first statement, so creating one is cheap.
         self._session = session_factory()
+        self._pending = PendingInserts(self._session)
         # Typed as the ports, so mypy proves each repository implements its protocol.
         self.flags: FlagRepository = SqlFlagRepository(self._session)
-        self.timeline: TimelineRepository = SqlTimelineRepository(self._session)
+        self.timeline: TimelineRepository = SqlTimelineRepository(self._session, self._pending)
         self.themes: ThemeRepository = SqlThemeRepository(self._session)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(self._session)
         self.conversations: ConversationReferenceRepository = SqlConversationReferenceRepository(
             self._session
         )
         self.inbox: InboxRepository = SqlInboxRepository(self._session)
-        self.outbox: OutboxRepository = SqlOutboxRepository(self._session)
+        self.outbox: OutboxRepository = SqlOutboxRepository(self._session, self._pending)
 
     async def commit(self) -> None:
+        await self._pending.write()
         await self._session.commit()
         # Rows kept from this transaction would be served, stale, to the next one.
         self._session.expunge_all()
 
     async def rollback(self) -> None:
+        self._pending.clear()
         await self._session.rollback()
 
     async def close(self) -> None:

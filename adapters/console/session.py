@@ -202,7 +202,7 @@ class ConsoleSession:
             after_post_of=reply.after_post_of,
         )
         async with self.core.uow() as uow:
-            await uow.outbox.add(answer, self.clock.now())
+            await uow.outbox.record(answer, self.clock.now())
             await uow.commit()
 
     def _switch_user(self, name: str) -> None:

@@ -36,5 +36,5 @@ async def record_answer(
     """Record the answer in the outbox (in the caller's transaction, when it has one)."""
     answer = Outgoing.answer(origin.person, message, origin.route(), after_post_of=after_post_of)
     async with core.uow() as uow:
-        await uow.outbox.add(answer, core.clock.now())
+        await uow.outbox.record(answer, core.clock.now())
         await uow.commit()

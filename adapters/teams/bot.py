@@ -288,7 +288,7 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         core = core_of(turn_context)
         answer = Outgoing.answer(actor, reply.message, route, after_post_of=reply.after_post_of)
         async with core.uow() as uow:
-            await uow.outbox.add(answer, core.clock.now())
+            await uow.outbox.record(answer, core.clock.now())
 
     async def _answer_invoke(self, turn_context: TurnContext, response: InvokeResponse) -> None:
         await turn_context.send_activity(

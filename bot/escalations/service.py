@@ -40,7 +40,7 @@ async def post_escalation(core: Core, uow: UnitOfWork, flag: Flag) -> bool:
         return False
     message = escalation_post(flag, now, core.config)
     outgoing = Outgoing.post(conversation, message, purpose="escalation post", flag_id=flag.id)
-    await uow.outbox.add(outgoing, now)
+    await uow.outbox.record(outgoing, now)
     return True
 
 
@@ -90,7 +90,7 @@ async def refresh_post(core: Core, uow: UnitOfWork, flag: Flag) -> None:
         outgoing = Outgoing.on_flag_post(
             OutgoingKind.UPDATE, _post_place(core, flag), flag.id, message
         )
-        await uow.outbox.add(outgoing, now)
+        await uow.outbox.record(outgoing, now)
 
 
 async def say_in_thread(core: Core, uow: UnitOfWork, flag: Flag, text: str | Message) -> None:
@@ -100,7 +100,7 @@ async def say_in_thread(core: Core, uow: UnitOfWork, flag: Flag, text: str | Mes
         outgoing = Outgoing.on_flag_post(
             OutgoingKind.REPLY, _post_place(core, flag), flag.id, message
         )
-        await uow.outbox.add(outgoing, core.clock.now())
+        await uow.outbox.record(outgoing, core.clock.now())
 
 
 async def tell_person(
@@ -109,7 +109,7 @@ async def tell_person(
     """Record a private message to someone (usually the reporter), unless they did it."""
     if person.user_id != actor.user_id:
         outgoing = Outgoing.direct(person, Message(text), purpose="direct message", flag_id=flag.id)
-        await uow.outbox.add(outgoing, core.clock.now())
+        await uow.outbox.record(outgoing, core.clock.now())
 
 
 async def acknowledge(

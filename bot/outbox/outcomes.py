@@ -63,7 +63,7 @@ async def report_undelivered(
                 f"told; `/flag show {flag.key}` has the details."
             )
             notice = Outgoing.direct(flag.reporter, Message(text), purpose=FAILURE_NOTICE)
-            await uow.outbox.add(notice, now)
+            await uow.outbox.record(notice, now)
     if outgoing.kind is OutgoingKind.ANSWER:
         return  # the person who acted is the one who missed it; the log has it
     triage = core.config.channels_for(outgoing.platform).triage
@@ -76,7 +76,7 @@ async def report_undelivered(
         )
         conversation = Conversation(outgoing.platform, outgoing.workspace_id, triage)
         notice = Outgoing.post(conversation, Message(text), purpose=FAILURE_NOTICE, flag_id=None)
-        await uow.outbox.add(notice, now)
+        await uow.outbox.record(notice, now)
 
 
 def post_failed_answer(flag: Flag) -> Message:

@@ -208,13 +208,13 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
         elif len(steps) == 1:
             flag = steps[0].flag
             message = owner_reminder(steps[0], core.config, in_thread=False)
-            await uow.outbox.add(
+            await uow.outbox.record(
                 Outgoing.direct(owner, message, purpose="reminder", flag_id=flag.id), plan.now
             )
             how = f"reminded {owner.mention} by direct message"
         else:
             message = grouped_owner_reminder(steps, core.config)
-            await uow.outbox.add(Outgoing.direct(owner, message, purpose="reminder"), plan.now)
+            await uow.outbox.record(Outgoing.direct(owner, message, purpose="reminder"), plan.now)
             how = f"reminded {owner.mention} by direct message, with {len(steps) - 1} other flag(s)"
         for step in steps:
             await _record(plan, uow, step, EventKind.REMINDED, how)
@@ -222,6 +222,6 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
         manager = plan.managers[key]
         message = manager_message(steps, core.config)
         flag_id = steps[0].flag.id if len(steps) == 1 else None
-        await uow.outbox.add(
+        await uow.outbox.record(
             Outgoing.direct(manager, message, purpose="manager nudge", flag_id=flag_id), plan.now
         )

@@ -146,6 +146,9 @@ class InMemoryOutboxRepository:
             for e in self._entries().values()
         )
 
+    async def record(self, outgoing: Outgoing, at: datetime) -> None:
+        await self.add(outgoing, at)
+
     async def add(self, outgoing: Outgoing, at: datetime) -> int:
         entry_id = self._uow.store.next_id()
         self._entries()[entry_id] = OutboxEntry(entry_id, outgoing, at, at)

@@ -22,7 +22,7 @@ async def test_opening_home_shows_my_flags_and_what_waits_for_an_owner(slack: Sl
     assert headers == ["Your open flags", "Escalations waiting for acknowledgement"]
     text = json.dumps(view["blocks"])
     assert "*F-1* escalate" in text and "*F-2* recurring" in text
-    assert "customer update due in 1h" in text
+    assert "customer update due Mon 23 Nov 10:00" in text
     action_blocks = [b["block_id"] for b in view["blocks"] if b["type"] == "actions"]
     assert action_blocks == ["mine-0", "mine-1", "waiting-0"]
 
