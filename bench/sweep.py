@@ -21,7 +21,7 @@ import asyncio
 import json
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -148,7 +148,8 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> None:
                 await database.dispose()
     print()
     print(
-        f"| database | open clocks | due | sweep (median of {args.runs}) | runs | claim query plan |"
+        f"| database | open clocks | due | sweep (median of {args.runs}) | runs "
+        "| claim query plan |"
     )
     print("|---|---:|---:|---:|---|---|")
     for row in results:
@@ -159,7 +160,7 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> None:
             f"{', '.join(f'{t:.0f}' for t in runs)} | {row['plan']} |"
         )
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
 
 
 def main() -> None:
