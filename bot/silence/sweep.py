@@ -25,7 +25,7 @@ from bot.durations import format_duration
 from bot.escalations.service import has_post, refresh_post, say_in_thread
 from bot.flags.models import EventKind, Flag, TimelineEvent
 from bot.messages import Person
-from bot.outbox.models import Outgoing
+from bot.outbox.models import DeliveryStatus, Outgoing
 from bot.ports import UnitOfWork
 from bot.silence.ladder import ClockKind, Rung, rung_at, stage_position
 from bot.silence.reminders import (
@@ -160,7 +160,7 @@ async def _take(plan: _Plan, uow: UnitOfWork, step: Step, rung: Rung) -> bool:
             plan.owners[_key(owner)] = owner
             return True
         case Rung.THREAD:
-            if not has_post(core, flag):
+            if not await _has_thread(plan, uow, flag):
                 return False
             mention = group_mention(flag.platform, managers.group)
             message = thread_nudge(step, mention, core.config)
@@ -182,6 +182,16 @@ async def _take(plan: _Plan, uow: UnitOfWork, step: Step, rung: Rung) -> bool:
             return True
 
 
+async def _has_thread(plan: _Plan, uow: UnitOfWork, flag: Flag) -> bool:
+    """Whether the flag has a post to reply under (delivered, or still on its way)."""
+    if flag.post is not None:
+        return True
+    if flag.id is None or not has_post(plan.core, flag):
+        return False
+    # A post that was given up has no thread: what would go there goes elsewhere.
+    return await uow.outbox.post_state(flag.id) not in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED)
+
+
 async def _record(plan: _Plan, uow: UnitOfWork, step: Step, kind: EventKind, what: str) -> None:
     assert step.flag.id is not None
     number, of = step.position
@@ -199,7 +209,7 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
     core = plan.core
     for key, steps in plan.owner_steps.items():
         owner = plan.owners[key]
-        if len(steps) == 1 and has_post(core, steps[0].flag):
+        if len(steps) == 1 and await _has_thread(plan, uow, steps[0].flag):
             flag = steps[0].flag
             await say_in_thread(
                 core, uow, flag, owner_reminder(steps[0], core.config, in_thread=True)

@@ -240,3 +240,15 @@ async def test_snoozing_past_the_next_business_day_says_so() -> None:
     assert "That is past the next business day." in reply.message.text
     short = await world.flag("ana", "snooze F-1 2h")
     assert "past the next business day" not in short.message.text
+
+
+async def test_a_flag_whose_post_was_never_delivered_reminds_by_direct_message() -> None:
+    world = make_world(config())
+    world.chat.refuse = "channel_not_found"  # the escalation post is given up
+    await world.flag("ana", "escalate refunds stuck ZD-7")
+    world.chat.refuse = None
+    world.clock.set(MONDAY_9 + timedelta(hours=4))
+    await run_due_work(world.core)
+    reminders = [t for user, t in dms(world) if user == "ana" and t.startswith("⏰")]
+    assert len(reminders) == 1 and "The customer on *F-1* (ZD-7)" in reminders[0]
+    assert not [t for t in replies(world) if t.startswith("⏰")]

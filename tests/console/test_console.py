@@ -209,3 +209,23 @@ def test_console_rendering_of_the_neutral_markup() -> None:
     assert plain("*F-1* by <@maria> <https://x.example/t/1|ZD-1> a &amp; b &lt;c&gt;") == (
         "F-1 by @maria ZD-1 (https://x.example/t/1) a & b <c>"
     )
+
+
+async def test_moving_the_clock_shows_each_reminder_and_nudge_at_its_time(
+    console: Console,
+) -> None:
+    await console.type("/flag escalate checkout fails for all EU cards ZD-9912 sev:high")
+    out = await console.type("+40m")
+    # high: acknowledged within 15 min, else a nudge every 15 min (3 in the thread, then DMs).
+    assert "⏩ 40 min later: Mon 23 Nov 09:40" in out
+    assert out.index("🕒 Mon 23 Nov 09:15") < out.index("(nudge 1 of 3)")
+    assert out.index("🕒 Mon 23 Nov 09:30") < out.index("(nudge 2 of 3)")
+    assert "(nudge 3 of 3)" not in out  # due at 09:45, after the clock stopped
+    assert "Acknowledgement: ⏰ overdue since Mon 23 Nov 09:15" in out
+
+    await console.type("as maria", "press 1 Acknowledge")
+    out = await console.type("+2h")
+    assert "🕒 Mon 23 Nov 10:00" in out  # the customer update promised at 10:00
+    assert "@maria The customer on F-1 (ZD-9912) has not heard from us since" in out
+    await console.type("press 1 Customer updated")
+    assert "nudge" not in await console.type("+30m")
