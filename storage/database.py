@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from bot.config.urls import encode_password, mask_url
 from bot.errors import FrontlineError
 from storage.unit_of_work import SqlUnitOfWork
 
@@ -63,12 +64,13 @@ def normalize_database_url(url: str) -> str:
         "postgresql": "postgresql+asyncpg",
         "sqlite": "sqlite+aiosqlite",
     }
-    return f"{drivers.get(scheme.lower(), scheme)}://{rest}"
+    return encode_password(f"{drivers.get(scheme.lower(), scheme)}://{rest}")
 
 
 def safe_url(url: URL | str) -> str:
-    """The URL as it may be logged or shown: the password masked."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL as it may be logged or shown: every password masked."""
+    text = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    return mask_url(text)
 
 
 def alembic_config(url: str | None = None) -> Config:

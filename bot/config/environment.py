@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -12,8 +11,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.config.fields import describe
+from bot.config.fields import describe, values_hidden
 from bot.config.problems import validation_problems
+from bot.config.urls import mask_url
 from bot.errors import ConfigError
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
@@ -42,10 +42,6 @@ class _EnvironSource(PydanticBaseSettingsSource):
             if isinstance(raw, str) and raw.strip():
                 values[name] = raw.strip()
         return values
-
-
-def _mask_url_password(url: str) -> str:
-    return re.sub(r"(://[^:/@\s]*:)[^@/\s]*@", r"\1***@", url)
 
 
 class Environment(BaseSettings):
@@ -168,7 +164,7 @@ class Environment(BaseSettings):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
             if name == "database_url" and isinstance(value, str):
-                yield name, _mask_url_password(value)
+                yield name, mask_url(value)
             else:
                 yield name, value
 
@@ -181,13 +177,15 @@ def load_environment(
     `check_combinations=False` skips the checks that only matter to a running server (such as
     an app id without its password), for commands like `teams-package` that need less.
     """
-    try:
-        env = Environment.from_environ(environ)
-    except ValidationError as exc:
-        problems = validation_problems(
-            exc, Environment, path=lambda loc: ".".join(str(part) for part in loc).upper()
-        )
-        raise ConfigError(ENVIRONMENT_SOURCE, problems) from None
+    # Environment values may be secrets: no problem message repeats one.
+    with values_hidden():
+        try:
+            env = Environment.from_environ(environ)
+        except ValidationError as exc:
+            problems = validation_problems(
+                exc, Environment, path=lambda loc: ".".join(str(part) for part in loc).upper()
+            )
+            raise ConfigError(ENVIRONMENT_SOURCE, problems) from None
     problems = env.problems() if check_combinations else []
     if problems:
         raise ConfigError(ENVIRONMENT_SOURCE, problems)

@@ -6,9 +6,11 @@ as the admin will read it after the key path (see `bot.config.problems`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from string import Formatter
 from typing import Annotated, Any
@@ -45,8 +47,26 @@ class PathProblem(ValueError):
         super().__init__("; ".join(message for _, message in self.problems))
 
 
+# Set while environment variables are validated: their values may be secrets (a token pasted
+# into the wrong variable), so error messages never repeat them.
+_VALUES_HIDDEN: ContextVar[bool] = ContextVar("frontline_values_hidden", default=False)
+HIDDEN_VALUE = "the value set"
+
+
+@contextlib.contextmanager
+def values_hidden() -> Iterator[None]:
+    """While inside, `describe` never shows a value."""
+    token = _VALUES_HIDDEN.set(True)
+    try:
+        yield
+    finally:
+        _VALUES_HIDDEN.reset(token)
+
+
 def describe(value: Any) -> str:
     """A short, safe rendering of a YAML value for an error message."""
+    if _VALUES_HIDDEN.get():
+        return HIDDEN_VALUE
     if value is None:
         return "an empty value"
     if isinstance(value, bool):

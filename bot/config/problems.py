@@ -11,7 +11,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.config.fields import PathProblem, describe
+from bot.config.fields import HIDDEN_VALUE, PathProblem, describe
 
 Loc = Sequence[str | int]
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -106,6 +106,11 @@ _BOUNDS = {
 }
 
 
+def _found(value: Any) -> str:
+    shown = describe(value)
+    return "" if shown == HIDDEN_VALUE else f", found {shown}"
+
+
 def error_message(error: ErrorDetails, root: type[BaseModel]) -> str:
     """What is wrong and what is expected, for one pydantic error (without the key path)."""
     kind = error["type"]
@@ -119,16 +124,17 @@ def error_message(error: ErrorDetails, root: type[BaseModel]) -> str:
     if kind == "missing":
         return "missing; this key is required"
     if kind == "invalid_key":
-        return f"keys must be text, found {describe(value)}"
+        return f"keys must be text{_found(value)}"
     if kind in _FOUND:
-        return f"{_FOUND[kind]}, found {describe(value)}"
+        return f"{_FOUND[kind]}{_found(value)}"
     if kind in _BOUNDS:
         words, name = _BOUNDS[kind]
-        return f"must be {words} {ctx.get(name)}, found {describe(value)}"
+        return f"must be {words} {ctx.get(name)}{_found(value)}"
     if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", "")).replace("'", "")
         return f"{describe(value)} is not allowed; expected {expected}"
-    return f"{error['msg']} (found {describe(value)})"
+    shown = describe(value)
+    return error["msg"] if shown == HIDDEN_VALUE else f"{error['msg']} (found {shown})"
 
 
 def validation_problems(

@@ -66,10 +66,14 @@ async def test_the_ladder_on_slack_then_the_update_that_stops_the_clock(
 
     # 15 more: a direct message to the on-duty manager.
     slack.clock.advance(timedelta(minutes=15))
-    await eventually(lambda: bool(slack.fake.called("conversations.open")))
+
+    def dms() -> list[dict[str, str]]:
+        sent = slack.fake.called("chat.postMessage")
+        return [c.params for c in sent if c.params.get("channel") == f"D{MANAGER}"]
+
+    await eventually(lambda: bool(dms()))
     assert slack.fake.called("conversations.open")[-1].params["users"] == MANAGER
-    dm = slack.fake.called("chat.postMessage")[-1].params
-    assert dm["channel"] == f"D{MANAGER}" and "is still waiting for a manager" in dm["text"]
+    assert "is still waiting for a manager" in dms()[0]["text"]
 
     # The manager acknowledges; at the update deadline (1h) the owner is reminded.
     await slack.press("flag_acknowledge", 1, post_ts=root)
