@@ -45,6 +45,19 @@ class DatabaseNotMigrated(FrontlineError):
         self.needed = needed
 
 
+class DatabaseFromNewerFrontline(FrontlineError):
+    """The database was migrated by a newer Frontline than this one: its schema is unknown here."""
+
+    def __init__(self, description: str, current: str, newest_known: str | None) -> None:
+        super().__init__(
+            f"the database {description} was migrated by a newer version of Frontline (schema "
+            f"revision {current}); this version knows revisions up to {newest_known}. Run the "
+            "newer Frontline, or restore the backup taken before its upgrade: "
+            "`frontline db upgrade` cannot take a database back"
+        )
+        self.current = current
+
+
 class DatabaseUnusable(FrontlineError):
     """DATABASE_URL cannot be used: a malformed URL, an unknown driver or no answer."""
 
@@ -185,15 +198,29 @@ class Database:
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _MIGRATION_LOCK_ID}
                 )
+            current = await connection.run_sync(_current_revision)
+            self._refuse_unknown(current)
             await connection.run_sync(_upgrade, revision)
 
     async def ensure_current(self) -> None:
         """Raise `DatabaseNotMigrated` unless the schema is at the newest migration."""
         async with self._reachable(), self._engine.connect() as connection:
             current = await connection.run_sync(_current_revision)
+        self._refuse_unknown(current)
         needed = ScriptDirectory.from_config(alembic_config()).get_current_head()
         if current != needed:
             raise DatabaseNotMigrated(self.description, current, needed)
+
+    def _refuse_unknown(self, current: str | None) -> None:
+        """Raise `DatabaseFromNewerFrontline` when `current` is no revision this code knows."""
+        if current is None:
+            return
+        scripts = ScriptDirectory.from_config(alembic_config())
+        known = {script.revision for script in scripts.walk_revisions()}
+        if current not in known:
+            raise DatabaseFromNewerFrontline(
+                self.description, current, scripts.get_current_head()
+            )
 
     @contextlib.asynccontextmanager
     async def _reachable(self) -> AsyncIterator[None]:

@@ -110,3 +110,18 @@ def test_teams_package_needs_only_the_app_id(
     monkeypatch.delenv("MICROSOFT_APP_PASSWORD", raising=False)
     assert main(["teams-package", "frontline.zip"]) == 0
     assert (tmp_path / "frontline.zip").stat().st_size > 0
+
+
+def test_a_database_from_a_newer_frontline_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    with sqlite3.connect(tmp_path / "frontline.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    capsys.readouterr()
+
+    assert main(["db", "upgrade"]) == 1
+    err = capsys.readouterr().err
+    assert "was migrated by a newer version of Frontline (schema revision 0099_from_the_future)" in err
+    assert "cannot take a database back" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
