@@ -48,10 +48,13 @@ class SlackEndpoint:
             )
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
-            check_body(parse_http_body(request.headers.get("Content-Type", ""), raw))
+            handled = check_body(parse_http_body(request.headers.get("Content-Type", ""), raw))
         except PayloadError as error:
             log.warning("rejected a malformed Slack request: %s", error)
             return web.json_response({"error": f"malformed request: {error}"}, status=400)
+        if not handled:
+            log.debug("answered a Slack payload of a kind Frontline does not handle")
+            return web.Response(status=200)
         bolt_request = AsyncBoltRequest(
             body=raw.decode("utf-8"),
             query=request.query_string,

@@ -139,16 +139,50 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def check_body(body: dict[str, Any]) -> None:
-    """Raise PayloadError unless the body has the shape its kind needs."""
+# Interactive payload kinds Bolt dispatches to Frontline's listeners; Slack sends others
+# (interactive_message, block_suggestion, view_closed, shortcut, app_rate_limited…) that
+# Frontline does not use: they are answered 200 and go no further.
+HANDLED_KINDS = (
+    "event_callback",
+    "url_verification",
+    "block_actions",
+    "message_action",
+    "view_submission",
+)
+# Keys Bolt itself reads from a payload before any listener runs: each is an object (or null)
+# whose own ids are strings. Anything else would fail inside Bolt, with a 500.
+_ENVELOPE_OBJECTS = ("team", "enterprise", "user", "channel", "container", "message", "view")
+_ENVELOPE_TEXTS = (
+    "token",
+    "api_app_id",
+    "team_id",
+    "enterprise_id",
+    "user_id",
+    "channel_id",
+    "event_id",
+    "trigger_id",
+    "response_url",
+    "callback_id",
+    "type",
+)
+
+
+def check_body(body: dict[str, Any]) -> bool:
+    """Raise PayloadError unless the body has the shape its kind needs.
+
+    Returns False for a well-formed payload of a kind Frontline does not handle.
+    """
+    _check_envelope(body)
     if "command" in body:
         parse_slash_command(body)
-        return
+        return True
     if "ssl_check" in body:
-        return
+        return True
     kind = body.get("type")
     if not isinstance(kind, str):
         raise PayloadError("the body has no `type`")
+    if kind not in HANDLED_KINDS:
+        return False
     if kind == "event_callback":
         parse_event(body)
     elif kind == "url_verification":
@@ -159,6 +193,43 @@ def check_body(body: dict[str, Any]) -> None:
         parse_message_shortcut(body)
     elif kind == "view_submission":
         parse_view_submission(body)
+    return True
+
+
+def _check_envelope(body: dict[str, Any]) -> None:
+    for key in _ENVELOPE_TEXTS:
+        if body.get(key) is not None:
+            _text(body, key)
+    for key in _ENVELOPE_OBJECTS:
+        value = body.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise PayloadError(f"`{key}` must be an object")
+        for inner in ("id", "type", "team_id", "name", "username", "domain"):
+            if value.get(inner) is not None:
+                _text(value, inner)
+    if not isinstance(body.get("is_enterprise_install", False), bool | str):
+        raise PayloadError("`is_enterprise_install` must be true or false")
+    authorizations = body.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
+        raise PayloadError("`authorizations` must be a list of objects")
+    for authorization in authorizations or ():
+        for inner in ("team_id", "enterprise_id", "user_id"):
+            if authorization.get(inner) is not None:
+                _text(authorization, inner)
+    if isinstance(body.get("view"), dict):
+        _id(body["view"], "type")  # Bolt tells modals from App Home by it
+    event = body.get("event")
+    if event is not None and not isinstance(event, dict):
+        raise PayloadError("`event` must be an object")
+    actions = body.get("actions")
+    if actions is not None and not (
+        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    ):
+        raise PayloadError("`actions` must be a list of objects")
 
 
 def parse_slash_command(body: dict[str, Any]) -> SlashCommand:
