@@ -77,6 +77,11 @@ def _in_place(turn_context: TurnContext, where: Where) -> dict[str, str]:
     return route
 
 
+NO_SUCH_DIALOG = {
+    "task": {"type": "message", "value": "Frontline has no dialog here. Type `flag help`."}
+}
+
+
 class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
     """Turns Teams activities into core calls; rendering and sending go through the gateway."""
 
@@ -251,7 +256,13 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         if activity.name == "composeExtension/submitAction":
             body = await self._invokes.dialog_submitted(turn_context, value)
             return InvokeResponse(status=200, body=body)
-        return InvokeResponse(status=501)
+        if activity.name == "task/fetch":
+            # A dialog Frontline did not open: say so in Teams' own dialog.
+            return InvokeResponse(status=200, body=NO_SUCH_DIALOG)
+        # Every other invoke Teams may send (search, settings, sign-in…) has nothing to do
+        # here: an empty 200 tells Teams it was received, where a 501 shows an error.
+        log.info("teams: answered a %r invoke Frontline does not use", str(activity.name)[:60])
+        return InvokeResponse(status=200)
 
     async def _on_card_submitted(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
         """An Action.Submit from a client without Action.Execute: same actions, message answers."""

@@ -16,6 +16,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.auth import TeamsAuthentication, Unauthorized
 from adapters.teams.bot import TeamsBot
+from adapters.teams.shapes import ActivityShapeError, check_activity
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,16 @@ class MessagesEndpoint:
             body: Any = await request.json()
         except (ValueError, RecursionError):
             return _problem(400, "the body is not JSON (or is nested too deeply)")
+        if not isinstance(body, dict):
+            return _problem(400, "the body is not a Bot Framework activity")
+        try:
+            check_activity(body)
+        except ActivityShapeError as error:
+            log.warning("teams: rejected a malformed activity: %s", error)
+            return _problem(400, f"malformed activity: {error}")
         activity = _activity(body)
         if activity is None:
+            log.warning("teams: rejected a body that is not a Bot Framework activity")
             return _problem(400, "the body is not a Bot Framework activity")
         try:
             authenticated = await self._authentication.authenticate(activity, header)

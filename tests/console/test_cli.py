@@ -122,6 +122,8 @@ def test_a_database_from_a_newer_frontline_is_one_clear_line(
 
     assert main(["db", "upgrade"]) == 1
     err = capsys.readouterr().err
-    assert "was migrated by a newer version of Frontline (schema revision 0099_from_the_future)" in err
+    assert (
+        "was migrated by a newer version of Frontline (schema revision 0099_from_the_future)" in err
+    )
     assert "cannot take a database back" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

@@ -7,7 +7,6 @@ signed, so it passes the signature check and reaches the shape checks and Bolt.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzzing import broken, json_values
 from tests.slack.driver import SlackDriver, fixture
 
 FORM = "application/x-www-form-urlencoded"
@@ -50,61 +50,18 @@ SLACK_TYPES = (
     "workflow_step_edit",
 )
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**40), 2**40)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path to a value inside `value` (dict keys and list indexes)."""
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found.extend(_paths(inner, (*prefix, key)))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found.extend(_paths(inner, (*prefix, index)))
-    return found
-
-
-@st.composite
-def broken(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
-    """`base` with one to four of its values replaced or dropped, maybe its type swapped."""
-    payload = copy.deepcopy(base)
-    for _ in range(draw(st.integers(1, 4))):
-        paths = _paths(payload)
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent: Any = payload
-        for part in path[:-1]:
-            parent = parent[part]
-        if isinstance(parent, dict) and draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(json_values)
-    if draw(st.integers(0, 3)) == 0:
-        payload["type"] = draw(st.sampled_from(SLACK_TYPES) | st.text(max_size=10))
-    return payload
-
-
 bodies = st.one_of(
-    st.sampled_from(INTERACTIVE).flatmap(lambda name: broken(fixture(name))).map(
-        lambda payload: (urlencode({"payload": json.dumps(payload)}).encode(), FORM)
-    ),
-    st.sampled_from(EVENTS).flatmap(lambda name: broken(fixture(name))).map(
-        lambda payload: (json.dumps(payload).encode(), "application/json")
-    ),
+    st.sampled_from(INTERACTIVE)
+    .flatmap(lambda name: broken(fixture(name), SLACK_TYPES))
+    .map(lambda payload: (urlencode({"payload": json.dumps(payload)}).encode(), FORM)),
+    st.sampled_from(EVENTS)
+    .flatmap(lambda name: broken(fixture(name), SLACK_TYPES))
+    .map(lambda payload: (json.dumps(payload).encode(), "application/json")),
     broken(fixture("slash_command")).map(
         lambda form: (
-            urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in form.items()})
-            .encode(),
+            urlencode(
+                {k: v if isinstance(v, str) else json.dumps(v) for k, v in form.items()}
+            ).encode(),
             FORM,
         )
     ),
@@ -134,3 +91,43 @@ async def test_signed_random_payloads_never_get_a_5xx_nor_log_an_error(
     caplog.clear()
     assert response.status < 500, raw[:300]
     assert not errors, [r.getMessage() for r in errors]
+
+
+def _with(name: str, **changes: Any) -> dict[str, Any]:
+    payload = fixture(name)
+    payload.update(changes)
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (_with("block_actions_message", channel=True), 400),
+        (_with("block_actions_message", team=1), 400),
+        (
+            _with(
+                "view_submission_flag_form",
+                view={
+                    k: v
+                    for k, v in fixture("view_submission_flag_form")["view"].items()
+                    if k != "type"
+                },
+            ),
+            400,
+        ),
+        ({**fixture("message_action"), "type": "interactive_message"}, 200),
+        ({"type": "app_rate_limited", "event": None}, 200),
+    ],
+    ids=["channel-true", "team-1", "view-without-type", "interactive-message", "rate-limited"],
+)
+async def test_the_shapes_that_once_got_a_500(
+    slack: SlackDriver, caplog: pytest.LogCaptureFixture, payload: dict[str, Any], status: int
+) -> None:
+    if payload.get("type") == "app_rate_limited":
+        response = await slack.post(json.dumps(payload).encode(), "application/json")
+    else:
+        response = await slack.interactive(payload)
+    await slack.settle()
+    assert response.status == status
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert await slack.flag_count() == 0
