@@ -218,9 +218,7 @@ class Database:
         scripts = ScriptDirectory.from_config(alembic_config())
         known = {script.revision for script in scripts.walk_revisions()}
         if current not in known:
-            raise DatabaseFromNewerFrontline(
-                self.description, current, scripts.get_current_head()
-            )
+            raise DatabaseFromNewerFrontline(self.description, current, scripts.get_current_head())
 
     @contextlib.asynccontextmanager
     async def _reachable(self) -> AsyncIterator[None]:

@@ -26,7 +26,7 @@ def check_activity(body: dict[str, Any]) -> None:
         _text(body, key)
     if kind in ANSWERED_TYPES:
         _id(body, "id", "id")  # answers reply to it, and a redelivery is known by it
-    conversation = _object(body, "conversation", required=True)
+    conversation = _object(body, "conversation", required=True) or {}
     _id(conversation, "id", "conversation.id")
     for key in ("tenantId", "conversationType", "name"):
         _text(conversation, key, f"conversation.{key}")
