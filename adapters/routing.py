@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.access import Directory
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, MessageRef, Person
 from bot.outbox.models import Outgoing
@@ -12,13 +13,24 @@ from bot.ports import ChatGateway, SentLookup
 
 
 class PlatformRouter:
-    """Implements ChatGateway by dispatching on the platform of the target."""
+    """Implements ChatGateway and bot.access.Directory by dispatching on the platform."""
 
-    def __init__(self, gateways: Mapping[str, ChatGateway]) -> None:
+    def __init__(
+        self,
+        gateways: Mapping[str, ChatGateway],
+        directories: Mapping[str, Directory] | None = None,
+    ) -> None:
         self._gateways = dict(gateways)
+        self._directories = dict(directories or {})
 
-    def add(self, platform: str, gateway: ChatGateway) -> None:
+    def add(self, platform: str, gateway: ChatGateway, directory: Directory | None = None) -> None:
         self._gateways[platform] = gateway
+        if directory is not None:
+            self._directories[platform] = directory
+
+    async def is_member(self, person: Person, conversation: Conversation) -> bool:
+        directory = self._directories.get(conversation.platform)
+        return directory is not None and await directory.is_member(person, conversation)
 
     def _for(self, platform: str) -> ChatGateway:
         gateway = self._gateways.get(platform)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.routing import PlatformRouter
+from bot.access import Directory
 from bot.clock import Clock
 from bot.config.settings import Settings
 from bot.core import Core
@@ -55,6 +56,7 @@ async def open_runtime(
     *,
     clock: Clock,
     gateways: Mapping[str, ChatGateway],
+    directories: Mapping[str, Directory] | None = None,
     url: str | None = None,
 ) -> Runtime:
     """Open the database (creating and upgrading the embedded default) and build the core."""
@@ -63,8 +65,8 @@ async def open_runtime(
         await database.upgrade()
     else:
         await database.ensure_current()
-    router = PlatformRouter(gateways)
-    core = Core(uow=database.unit_of_work, clock=clock, config=settings.config)
+    router = PlatformRouter(gateways, directories)
+    core = Core(uow=database.unit_of_work, clock=clock, config=settings.config, directory=router)
     owner = replica_name()
     delivery = DeliveryWorker(
         core,

@@ -78,6 +78,8 @@ class BusinessCalendar:
         moment = self.next_open(at)
         if whole_days:
             moment = self._add_business_days(moment, int(whole_days))
+            if not rest:
+                return moment
         for opens, closes in self.windows_from(moment):
             if opens + rest <= closes:
                 return opens + rest

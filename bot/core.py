@@ -6,8 +6,9 @@ the delivery worker sends it through the chat gateway (`bot.outbox.worker`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.access import Directory, NoDirectory
 from bot.clock import Clock
 from bot.config.models import FrontlineConfig
 from bot.ports import UnitOfWorkFactory
@@ -20,3 +21,5 @@ class Core:
     uow: UnitOfWorkFactory
     clock: Clock
     config: FrontlineConfig
+    # Who is in which conversation, for who may see and change a flag (bot.access).
+    directory: Directory = field(default_factory=NoDirectory)

@@ -64,13 +64,21 @@ async def _run_command(core: Core, *, actor: Person, where: Where, command: Comm
         case RaiseFlag():
             return await flags.raise_flag(core, reporter=actor, where=where, command=command)
         case RecordUpdate(number, note):
-            return await flags.record_customer_update(core, actor=actor, number=number, note=note)
+            return await flags.record_customer_update(
+                core, actor=actor, number=number, note=note, acting_from=where.conversation
+            )
         case Resolve(number, note):
-            return await flags.resolve(core, actor=actor, number=number, note=note)
+            return await flags.resolve(
+                core, actor=actor, number=number, note=note, acting_from=where.conversation
+            )
         case Snooze(number, duration):
-            return await flags.snooze(core, actor=actor, number=number, duration=duration)
+            return await flags.snooze(
+                core, actor=actor, number=number, duration=duration, acting_from=where.conversation
+            )
         case ShowFlag(number):
-            return await flags.show_flag(core, actor=actor, number=number)
+            return await flags.show_flag(
+                core, actor=actor, number=number, acting_from=where.conversation
+            )
         case ListMine():
             return await flags.list_mine(core, actor=actor)
         case ListThemes():
@@ -130,19 +138,24 @@ async def handle_action(
         raise UsageError(
             "That button is not one Frontline knows; it may be from an old message."
         ) from None
+    place = pressed_on.conversation if pressed_on is not None else None
     match action:
         case ActionId.ACKNOWLEDGE:
             return await acknowledge(
                 core, actor=actor, number=number, via="button", pressed_on=pressed_on
             )
         case ActionId.CUSTOMER_UPDATED:
-            return await flags.record_customer_update(core, actor=actor, number=number, note=None)
+            return await flags.record_customer_update(
+                core, actor=actor, number=number, note=None, acting_from=place
+            )
         case ActionId.SNOOZE:
             return await flags.snooze(
-                core, actor=actor, number=number, duration=flags.BUTTON_SNOOZE
+                core, actor=actor, number=number, duration=flags.BUTTON_SNOOZE, acting_from=place
             )
         case ActionId.RESOLVE:
-            return await flags.resolve(core, actor=actor, number=number, note=None)
+            return await flags.resolve(
+                core, actor=actor, number=number, note=None, acting_from=place
+            )
 
 
 async def handle_thread_reply(
@@ -163,16 +176,34 @@ async def handle_reaction(
     )
 
 
-async def handle_resolve(core: Core, *, actor: Person, number: int, note: str | None) -> Reply:
-    """Resolve with a note typed in a dialog (Slack modal, Teams card)."""
+async def handle_resolve(
+    core: Core,
+    *,
+    actor: Person,
+    number: int,
+    note: str | None,
+    acting_from: Conversation | None = None,
+) -> Reply:
+    """Resolve with a note typed in a dialog (Slack modal, Teams card) opened in `acting_from`."""
     actor = clean_person(actor)
     cleaned = clean_text(note or "")[:MAX_NOTE_CHARS] or None
-    return await flags.resolve(core, actor=actor, number=number, note=cleaned)
+    return await flags.resolve(
+        core, actor=actor, number=number, note=cleaned, acting_from=acting_from
+    )
 
 
-async def handle_snooze(core: Core, *, actor: Person, number: int, duration: str) -> Reply:
-    """Snooze for a duration picked in a dialog (`30m`, `2h`, `1d`)."""
+async def handle_snooze(
+    core: Core,
+    *,
+    actor: Person,
+    number: int,
+    duration: str,
+    acting_from: Conversation | None = None,
+) -> Reply:
+    """Snooze for a duration picked in a dialog (`30m`, `2h`, `1d`) opened in `acting_from`."""
     actor = clean_person(actor)
     command = parse_command(f"snooze F-{number} {clean_text(duration)[:20]}")
     assert isinstance(command, Snooze)
-    return await flags.snooze(core, actor=actor, number=number, duration=command.duration)
+    return await flags.snooze(
+        core, actor=actor, number=number, duration=command.duration, acting_from=acting_from
+    )

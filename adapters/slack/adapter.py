@@ -16,6 +16,7 @@ from adapters.slack.gateway import PLATFORM, SlackGateway
 from adapters.slack.identity import Authorizer, BotIdentity, check_bot_token
 from adapters.slack.interactions import Interactions
 from adapters.slack.listeners import register
+from adapters.slack.members import SlackMembers
 from adapters.slack.people import People
 from adapters.slack.requests import SlackRequests
 from adapters.slack.socket_mode import SocketModeConnection
@@ -77,6 +78,7 @@ class SlackAdapter:
             request_verification_enabled=not self.socket_mode,
         )
         self.gateway = SlackGateway(self.client)
+        self.members = SlackMembers(self.client)
         people = People(self.client)
         self.interactions = Interactions(
             core=runtime.core, client=self.client, gateway=self.gateway, people=people

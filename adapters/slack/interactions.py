@@ -154,10 +154,18 @@ class Interactions:
         origin = Origin(
             person, press.channel_id, press.thread_ts, press.response_url, press.from_home
         )
+        pressed_on = None
+        if press.channel_id and press.message_ts and not press.from_home:
+            where = _conversation(actor.team_id, press.channel_id)
+            pressed_on = MessageRef(where, press.message_ts, press.thread_ts)
         await self._answer(
             origin,
             lambda: dispatch.handle_action(
-                self._core, actor=person, action_id=press.action_id, value=press.value
+                self._core,
+                actor=person,
+                action_id=press.action_id,
+                value=press.value,
+                pressed_on=pressed_on,
             ),
         )
         if press.from_home:
@@ -176,9 +184,14 @@ class Interactions:
             person, context.channel_id, context.thread_ts, context.response_url, context.from_home
         )
         note = resolve_note(submission)
+        place = None
+        if context.channel_id and not context.from_home:
+            place = _conversation(actor.team_id, context.channel_id)
         await self._answer(
             origin,
-            lambda: dispatch.handle_resolve(self._core, actor=person, number=number, note=note),
+            lambda: dispatch.handle_resolve(
+                self._core, actor=person, number=number, note=note, acting_from=place
+            ),
         )
         if context.from_home:
             await self.publish_home(person)

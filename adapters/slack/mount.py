@@ -26,7 +26,7 @@ def mount_slack(app: web.Application, runtime: Runtime) -> str | None:
         api_url=env.slack_api_url,
     )
     adapter = SlackAdapter(runtime, credentials)
-    runtime.router.add(PLATFORM, adapter.gateway)
+    runtime.router.add(PLATFORM, adapter.gateway, adapter.members)
     app[SLACK_ADAPTER_KEY] = adapter
     app.cleanup_ctx.append(adapter.lifecycle)
     if adapter.socket_mode:

@@ -201,35 +201,51 @@ def _check_envelope(body: dict[str, Any]) -> None:
         if body.get(key) is not None:
             _text(body, key)
     for key in _ENVELOPE_OBJECTS:
-        value = body.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, dict):
+        if body.get(key) is not None and not isinstance(body[key], dict):
             raise PayloadError(f"`{key}` must be an object")
-        for inner in ("id", "type", "team_id", "name", "username", "domain"):
-            if value.get(inner) is not None:
-                _text(value, inner)
-    if not isinstance(body.get("is_enterprise_install", False), bool | str):
-        raise PayloadError("`is_enterprise_install` must be true or false")
-    authorizations = body.get("authorizations")
-    if authorizations is not None and not (
-        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
-    ):
-        raise PayloadError("`authorizations` must be a list of objects")
-    for authorization in authorizations or ():
-        for inner in ("team_id", "enterprise_id", "user_id"):
-            if authorization.get(inner) is not None:
-                _text(authorization, inner)
+    _check_who_and_where(body)
     if isinstance(body.get("view"), dict):
         _id(body["view"], "type")  # Bolt tells modals from App Home by it
+        _check_who_and_where(body["view"])
+    if "response_urls" in body and not isinstance(body["response_urls"], list):
+        raise PayloadError("`response_urls` must be a list")  # Bolt takes its length
+    for key in ("authorizations", "actions", "response_urls"):
+        items = body.get(key)
+        if items is not None and not (
+            isinstance(items, list) and all(isinstance(item, dict) for item in items)
+        ):
+            raise PayloadError(f"`{key}` must be a list of objects")
+    for authorization in body.get("authorizations") or ():
+        _check_who_and_where(authorization)
     event = body.get("event")
     if event is not None and not isinstance(event, dict):
         raise PayloadError("`event` must be an object")
-    actions = body.get("actions")
-    if actions is not None and not (
-        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
-    ):
-        raise PayloadError("`actions` must be a list of objects")
+    if isinstance(event, dict):
+        _check_who_and_where(event)
+        for key in ("message", "previous_message", "item", "assistant_thread"):
+            inner = event.get(key)
+            if inner is not None and not isinstance(inner, dict):
+                raise PayloadError(f"`event.{key}` must be an object")
+            if isinstance(inner, dict):
+                _check_who_and_where(inner)
+
+
+def _check_who_and_where(container: dict[str, Any]) -> None:
+    """Bolt reads `user`, `channel`, `team` and `enterprise` as an id or an object with one."""
+    for key in ("user", "channel", "team", "enterprise"):
+        value = container.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if not isinstance(value, dict):
+            raise PayloadError(f"`{key}` must be an id or an object")
+        for inner in ("id", "team_id", "enterprise_id", "name", "username", "domain"):
+            if value.get(inner) is not None:
+                _text(value, inner)
+    for key in ("team_id", "enterprise_id", "user_id", "channel_id", "app_installed_team_id"):
+        if container.get(key) is not None:
+            _text(container, key)
+    if not isinstance(container.get("is_enterprise_install", False), bool | str):
+        raise PayloadError("`is_enterprise_install` must be true or false")
 
 
 def parse_slash_command(body: dict[str, Any]) -> SlashCommand:

@@ -29,7 +29,7 @@ from adapters.teams.turns import complete, core_of
 from bot import dispatch
 from bot.errors import UsageError
 from bot.flags.models import parse_flag_number
-from bot.messages import MessageRef
+from bot.messages import Conversation, MessageRef
 from bot.outbox.models import without_post_link
 
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
@@ -61,6 +61,7 @@ class Invokes:
                     actor=actor,
                     number=_flag_number(value),
                     note=note if isinstance(note, str) else None,
+                    acting_from=_where_pressed(turn_context),
                 )
             )
         else:
@@ -159,3 +160,9 @@ def _flag_number(value: str) -> int:
         raise UsageError(
             "That button is not one Frontline knows; it may be from an old message."
         ) from None
+
+
+def _where_pressed(turn_context: TurnContext) -> Conversation | None:
+    """The conversation of the card a button was pressed on."""
+    pressed = _card_pressed(turn_context)
+    return pressed.conversation if pressed is not None else None

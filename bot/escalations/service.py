@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from bot.core import Core
 from bot.durations import format_duration
-from bot.errors import FlagNotFound, InvalidState, NotAllowed
+from bot.errors import FlagNotFound, InvalidState
 from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent
+from bot.flags.permissions import require_may_change
 from bot.flags.rendering import escalation_post
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.outbox.models import DeliveryStatus, Outgoing, OutgoingKind
@@ -122,7 +123,8 @@ async def acknowledge(
             raise FlagNotFound(f"F-{number}")
         if pressed_on is not None:
             await adopt_post(core, uow, flag, pressed_on)
-        outcome = await _record_ack(core, uow, flag, actor, via)
+        acting_from = pressed_on.conversation if pressed_on is not None else None
+        outcome = await _record_ack(core, uow, flag, actor, via, acting_from)
         await _announce_ack(core, uow, outcome, actor)
         await uow.commit()
     return outcome.reply
@@ -170,7 +172,7 @@ async def _acknowledge_post(
         flag = await uow.flags.find_by_post(conversation, message_id)
         if flag is None:
             return None
-        outcome = await _record_ack(core, uow, flag, actor, via)
+        outcome = await _record_ack(core, uow, flag, actor, via, conversation)
         await _announce_ack(core, uow, outcome, actor)
         await uow.commit()
     return outcome.reply
@@ -184,7 +186,12 @@ class _AckOutcome:
 
 
 async def _record_ack(
-    core: Core, uow: UnitOfWork, flag: Flag, actor: Person, via: str
+    core: Core,
+    uow: UnitOfWork,
+    flag: Flag,
+    actor: Person,
+    via: str,
+    acting_from: Conversation | None,
 ) -> _AckOutcome:
     """Store the acknowledgement (the caller announces it and commits)."""
     assert flag.id is not None
@@ -194,14 +201,7 @@ async def _record_ack(
         )
     if not flag.is_open:
         raise InvalidState(f"{flag.key} is already resolved; there is nothing to acknowledge.")
-    policy = core.config.acknowledgement
-    if policy.who == "managers":
-        managers = core.config.managers_for(flag.platform).on_duty
-        if actor.user_id not in managers:
-            raise NotAllowed(
-                f"Only the on-duty managers acknowledge escalations here; {flag.key} is still "
-                "waiting for one of them."
-            )
+    await require_may_change(core, flag, actor, acting_from)
     now = core.clock.now()
     owner = flag.acknowledged_by
     if owner is not None:

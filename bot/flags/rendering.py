@@ -189,6 +189,19 @@ def timeline_message(
     )
 
 
+def withheld_line(flag: Flag, config: FrontlineConfig) -> str:
+    """A flag for someone who may not read its words: where it stands, not what it says."""
+    parts = [f"*{flag.key}* was raised in a conversation you are not in"]
+    if flag.acknowledged_by is not None and flag.acknowledged_at is not None:
+        when = local_time(flag.acknowledged_at, config.tz)
+        parts.append(f"owner {flag.acknowledged_by.mention}, acknowledged {when}")
+    elif flag.kind is FlagKind.ESCALATE and flag.is_open:
+        parts.append("waiting for acknowledgement")
+    if not flag.is_open:
+        parts.append("resolved")
+    return "; ".join(parts) + "."
+
+
 def help_message() -> Message:
     """Every `/flag` command with one line on what it does."""
     what = {

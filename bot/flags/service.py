@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.core import Core
 from bot.durations import format_duration
-from bot.errors import FlagNotFound, InvalidState, NotAllowed
+from bot.errors import FlagNotFound, InvalidState
 from bot.escalations.service import (
     post_escalation,
     refresh_post,
@@ -16,8 +16,15 @@ from bot.escalations.service import (
 )
 from bot.flags.commands import RaiseFlag
 from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent, flag_key
-from bot.flags.rendering import SEVERITY_LABEL, flag_line, local_time, timeline_message
-from bot.messages import Message, Person, Reply, Where
+from bot.flags.permissions import can_see, require_may_change
+from bot.flags.rendering import (
+    SEVERITY_LABEL,
+    flag_line,
+    local_time,
+    timeline_message,
+    withheld_line,
+)
+from bot.messages import Conversation, Message, Person, Reply, Where
 from bot.outbox.models import POST_LINK
 from bot.ports import UnitOfWork
 from bot.themes.service import assign_theme, weekly_count
@@ -118,19 +125,6 @@ async def _load(uow: UnitOfWork, actor: Person, number: int) -> Flag:
     return flag
 
 
-def _require_may_resolve(core: Core, flag: Flag, actor: Person) -> None:
-    """Anyone may resolve, unless configuration narrows it to reporter, owner and managers."""
-    if core.config.acknowledgement.who == "anyone":
-        return
-    allowed = {flag.reporter.user_id, *core.config.managers_for(flag.platform).on_duty}
-    if flag.acknowledged_by is not None:
-        allowed.add(flag.acknowledged_by.user_id)
-    if actor.user_id not in allowed:
-        raise NotAllowed(
-            f"{flag.key} can be resolved by its reporter, its owner or an on-duty manager."
-        )
-
-
 def _require_open(flag: Flag) -> None:
     if not flag.is_open:
         who = f" by {flag.resolved_by.mention}" if flag.resolved_by else ""
@@ -138,13 +132,19 @@ def _require_open(flag: Flag) -> None:
 
 
 async def record_customer_update(
-    core: Core, *, actor: Person, number: int, note: str | None
+    core: Core,
+    *,
+    actor: Person,
+    number: int,
+    note: str | None,
+    acting_from: Conversation | None = None,
 ) -> Reply:
     """The customer was told something: restart the update clock."""
     now = core.clock.now()
     async with core.uow() as uow:
         flag = await _load(uow, actor, number)
         _require_open(flag)
+        await require_may_change(core, flag, actor, acting_from)
         every = core.config.severity(flag.severity).update_every
         silent_since = flag.record_customer_update(now, core.config.deadlines(flag.severity), every)
         assert flag.id is not None
@@ -168,13 +168,21 @@ async def record_customer_update(
     return Reply(Message(f"Customer update recorded on *{flag.key}*; next one due by {due}."))
 
 
-async def snooze(core: Core, *, actor: Person, number: int, duration: timedelta) -> Reply:
+async def snooze(
+    core: Core,
+    *,
+    actor: Person,
+    number: int,
+    duration: timedelta,
+    acting_from: Conversation | None = None,
+) -> Reply:
     """Hold the update reminders of a flag for a while, and say when they resume."""
     now = core.clock.now()
     until = now + duration
     async with core.uow() as uow:
         flag = await _load(uow, actor, number)
         _require_open(flag)
+        await require_may_change(core, flag, actor, acting_from)
         if flag.update_due_at is None:
             return Reply(
                 Message(
@@ -219,13 +227,20 @@ def _snooze_words(core: Core, flag: Flag, now: datetime, until: datetime, due_la
     return text
 
 
-async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -> Reply:
+async def resolve(
+    core: Core,
+    *,
+    actor: Person,
+    number: int,
+    note: str | None,
+    acting_from: Conversation | None = None,
+) -> Reply:
     """Close a flag: clocks stop, the post is updated, the reporter is told."""
     now = core.clock.now()
     async with core.uow() as uow:
         flag = await _load(uow, actor, number)
         _require_open(flag)
-        _require_may_resolve(core, flag, actor)
+        await require_may_change(core, flag, actor, acting_from)
         owner = flag.acknowledged_by
         silent_since = flag.resolve(actor, now, note)
         assert flag.id is not None
@@ -246,12 +261,16 @@ async def resolve(core: Core, *, actor: Person, number: int, note: str | None) -
     return Reply(Message(f"*{flag.key}* resolved."))
 
 
-async def show_flag(core: Core, *, actor: Person, number: int) -> Reply:
-    """The flag's timeline, end to end."""
+async def show_flag(
+    core: Core, *, actor: Person, number: int, acting_from: Conversation | None = None
+) -> Reply:
+    """The flag's timeline, end to end; without its words for someone who may not see them."""
     async with core.uow() as uow:
         flag = await _load(uow, actor, number)
         assert flag.id is not None
         events = await uow.timeline.list_for(flag.id)
+    if not await can_see(core, flag, actor, acting_from):
+        return Reply(Message(withheld_line(flag, core.config)))
     return Reply(timeline_message(flag, events, core.clock.now(), core.config))
 
 

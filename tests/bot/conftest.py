@@ -11,7 +11,7 @@ from bot import dispatch
 from bot.clock import FakeClock
 from bot.config.models import FrontlineConfig
 from bot.core import Core
-from bot.messages import Conversation, Person, Reply, Where
+from bot.messages import Conversation, MessageRef, Person, Reply, Where
 from bot.outbox.models import Outgoing
 from bot.outbox.worker import DeliveryWorker
 from tests.fakes.chat import RecordingChat
@@ -48,9 +48,16 @@ class World:
             await uow.commit()
         return self.chat.of_kind("answer")[-1].message.text
 
-    async def press(self, who: str, action_id: str, value: str) -> Reply:
+    async def press(
+        self, who: str, action_id: str, value: str, *, on: MessageRef | None = None
+    ) -> Reply:
+        """Press a button: by default on the flag's post, where its buttons are."""
+        if on is None and value.isdigit():
+            async with self.core.uow() as uow:
+                flag = await uow.flags.get(WS, int(value))
+            on = flag.post if flag is not None else None
         return await dispatch.handle_action(
-            self.core, actor=person(who), action_id=action_id, value=value
+            self.core, actor=person(who), action_id=action_id, value=value, pressed_on=on
         )
 
 

@@ -21,6 +21,8 @@ TEAM_ID = "T0FRONTL1"
 BOT_USER_ID = "U0FRONTBOT"
 BOT_ID = "B0FRONTBOT"
 WORKSPACE_URL = "https://frontline-test.slack.com/"
+# Unless a test says otherwise, every test user is in every channel.
+EVERYONE = ("U0AGENT01", "U0AGENT02", "U0MANAGER1", "U0MANAGER2")
 
 
 @dataclass
@@ -45,6 +47,8 @@ class FakeSlack:
         self.slow: dict[str, float] = {}  # extra seconds before answering, by method
         self.refusals: dict[str, list[Refusal]] = {}
         self.not_member: set[str] = set()  # channels the bot has not joined yet
+        self.channel_members: dict[str, list[str]] = {}  # conversations.members, by channel
+        self.private: set[str] = set()  # channels the bot cannot list the members of
         self.unjoinable: set[str] = set()  # e.g. private channels: joining fails
         self.names: dict[str, str] = {}
         self.socket_outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -169,6 +173,12 @@ class FakeSlack:
                 return {"ok": False, "error": "method_not_supported_for_channel_type"}
             self.not_member.discard(channel)
             return {"ok": True, "channel": {"id": channel}}
+        if method == "conversations.members":
+            if channel in self.channel_members:
+                return {"ok": True, "members": list(self.channel_members[channel])}
+            if channel in self.private:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "members": list(EVERYONE)}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{params.get('users')}"}}
         if method == "users.info":
