@@ -82,7 +82,7 @@ async def _run_command(core: Core, *, actor: Person, where: Where, command: Comm
         case ListMine():
             return await flags.list_mine(core, actor=actor)
         case ListThemes():
-            return await list_themes(core, workspace_id=actor.workspace_id)
+            return await list_themes(core, viewer=actor, acting_from=where.conversation)
         case ShowStats():
             return await team_stats(core, workspace_id=actor.workspace_id)
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from bot.core import Core
 from bot.flags.models import Flag
-from bot.flags.rendering import flag_buttons, flag_line
+from bot.flags.permissions import can_see
+from bot.flags.rendering import flag_buttons, flag_line, withheld_line
 from bot.messages import Message, Person
 
 MAX_LISTED = 20
@@ -24,21 +25,27 @@ class HomeView:
 
 
 async def home_view(core: Core, *, viewer: Person) -> HomeView:
-    """The viewer's open flags with their next update due, and unacknowledged escalations."""
+    """The viewer's open flags with their next update due, and unacknowledged escalations.
+
+    An escalation the viewer may not read (bot.access) is listed without its words.
+    """
     now = core.clock.now()
     async with core.uow() as uow:
         mine = await uow.flags.list_open_for_person(viewer.workspace_id, viewer.user_id)
         waiting = await uow.flags.list_awaiting_ack(viewer.workspace_id)
 
-    def cards(flags: Sequence[Flag]) -> tuple[Message, ...]:
-        return tuple(
-            Message(flag_line(f, now, core.config), buttons=flag_buttons(f))
-            for f in flags[:MAX_LISTED]
-        )
+    async def cards(flags: Sequence[Flag]) -> tuple[Message, ...]:
+        shown = []
+        for flag in flags[:MAX_LISTED]:
+            if await can_see(core, flag, viewer):
+                shown.append(Message(flag_line(flag, now, core.config), buttons=flag_buttons(flag)))
+            else:
+                shown.append(Message(withheld_line(flag, core.config)))
+        return tuple(shown)
 
     return HomeView(
-        mine=cards(mine),
-        awaiting_ack=cards(waiting),
+        mine=await cards(mine),
+        awaiting_ack=await cards(waiting),
         more_mine=max(0, len(mine) - MAX_LISTED),
         more_awaiting=max(0, len(waiting) - MAX_LISTED),
     )

@@ -81,7 +81,13 @@ async def run_demo(settings: Settings, *, write: Callable[[str], None] = print) 
     gateway = ConsoleGateway(write)
     with tempfile.TemporaryDirectory(prefix="frontline-demo-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
-        runtime = await open_runtime(settings, clock=clock, gateways={"console": gateway}, url=url)
+        runtime = await open_runtime(
+            settings,
+            clock=clock,
+            gateways={"console": gateway},
+            directories={"console": gateway},
+            url=url,
+        )
         session = ConsoleSession(runtime.core, gateway, clock, write, runtime.delivery)
         try:
             for number, (narration, lines) in enumerate(SCRIPT, 1):

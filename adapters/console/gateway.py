@@ -37,10 +37,19 @@ class ConsoleGateway:
 
     def __init__(self, write: Callable[[str], None], *, session: str | None = None) -> None:
         self._write = write
+        self._present: dict[str, set[str]] = {}  # channel → people who have been in it
         # Message ids are unique across sessions: the database outlives the console, and a
         # new session's "message 1" must never be mistaken for an old flag's post.
         self.session = session or secrets.token_hex(3)
         self.messages: dict[int, ConsoleMessage] = {}
+
+    def enter(self, user: str, channel: str) -> None:
+        """`user` is now in `channel` (the console's `as` and `in` commands)."""
+        self._present.setdefault(channel, set()).add(user)
+
+    async def is_member(self, person: Person, conversation: Conversation) -> bool:
+        """bot.access.Directory: people are in the channels they have been in this session."""
+        return person.user_id in self._present.get(conversation.channel_id, set())
 
     @contextlib.contextmanager
     def holding(self) -> Iterator[list[str]]:

@@ -33,7 +33,13 @@ async def run_console(
     clock = FakeClock(datetime.now(UTC).replace(second=0, microsecond=0))
     gateway = ConsoleGateway(write)
     url = f"sqlite+aiosqlite:///{Path.cwd() / CONSOLE_DATABASE}"
-    runtime = await open_runtime(settings, clock=clock, gateways={"console": gateway}, url=url)
+    runtime = await open_runtime(
+        settings,
+        clock=clock,
+        gateways={"console": gateway},
+        directories={"console": gateway},
+        url=url,
+    )
     session = ConsoleSession(runtime.core, gateway, clock, write, runtime.delivery)
     write(BANNER)
     write(f"(database: {runtime.database_description})")

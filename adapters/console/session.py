@@ -82,6 +82,7 @@ class ConsoleSession:
         self.write = write
         self.user = user
         self.channel = channel
+        gateway.enter(user, channel)
         self._form: _Form | None = None
 
     @property
@@ -211,6 +212,7 @@ class ConsoleSession:
             self.write("? Say who to become, e.g. `as maria`.")
             return
         self.user = name
+        self.gateway.enter(self.user, self.channel)
         self.write(f"You are now @{name}.")
 
     def _switch_channel(self, name: str) -> None:
@@ -219,6 +221,7 @@ class ConsoleSession:
             self.write("? Say which channel, e.g. `in escalations`.")
             return
         self.channel = name
+        self.gateway.enter(self.user, self.channel)
         self.write(f"You are now in #{name}.")
 
     def _say(self, text: str) -> None:

@@ -46,6 +46,7 @@ async def console(tmp_path: Path) -> AsyncIterator[Console]:
         settings,
         clock=clock,
         gateways={"console": gateway},
+        directories={"console": gateway},
         url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
     )
     session = ConsoleSession(runtime.core, gateway, clock, output.append, runtime.delivery)
@@ -162,6 +163,7 @@ async def test_a_new_session_never_mistakes_its_messages_for_old_posts(
         console.runtime.settings,
         clock=console.session.clock,
         gateways={"console": gateway},
+        directories={"console": gateway},
         url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
     )
     try:
@@ -229,3 +231,15 @@ async def test_moving_the_clock_shows_each_reminder_and_nudge_at_its_time(
     assert "@maria The customer on F-1 (ZD-9912) has not heard from us since" in out
     await console.type("press 1 Customer updated")
     assert "nudge" not in await console.type("+30m")
+
+
+async def test_someone_who_was_never_in_its_channels_cannot_read_or_change_a_flag(
+    console: Console,
+) -> None:
+    await console.type("in private-sales", "/flag escalate acme payroll data exposed ZD-7")
+    out = await console.type("in random", "as eve", "/flag show F-1", "/flag snooze F-1 2h")
+    assert "acme" not in out
+    assert "F-1 was raised in a conversation you are not in" in out
+    assert "You cannot change F-1: only its reporter, its owner or an on-duty manager" in out
+    out = await console.type("in escalations", "/flag show F-1")  # now she is in its channel
+    assert "acme payroll data exposed" in out

@@ -12,7 +12,15 @@ from bot.clock import FakeClock
 from bot.config.settings import Settings
 from bot.flags.models import EventKind
 from tests.slack.conftest import CONFIG, _driver
-from tests.slack.driver import AGENT, MANAGER, SlackDriver, fixture
+from tests.slack.driver import (
+    AGENT,
+    ESCALATIONS,
+    MANAGER,
+    OTHER_MANAGER,
+    SUPPORT,
+    SlackDriver,
+    fixture,
+)
 from tests.slack.fake_slack import FakeSlack
 
 
@@ -132,3 +140,22 @@ async def test_acknowledgement_words_come_from_the_configuration(
             acknowledged = (await slack.flag(1)).acknowledged_by is not None
             assert acknowledged is (text != "ack")
         assert slack.answers(AGENT)[-1].startswith("Your escalation *F-1*")
+
+
+async def test_someone_outside_the_flags_channels_cannot_read_nor_change_it(
+    slack: SlackDriver,
+) -> None:
+    # F-1 is raised in #support; OTHER_MANAGER is in neither #support nor #escalations.
+    slack.fake.channel_members = {SUPPORT: [AGENT], ESCALATIONS: [MANAGER]}
+    await slack.command("escalate acme payroll data exposed ZD-7")
+    await slack.settle()
+
+    await slack.command("show F-1", user=OTHER_MANAGER, channel="C0RANDOM01")
+    await slack.command("snooze F-1 14d", user=OTHER_MANAGER, channel="C0RANDOM01")
+    await slack.settle()
+    shown, refused = slack.answers(OTHER_MANAGER)[-2:]
+    assert "acme" not in shown and "was raised in a conversation you are not in" in shown
+    assert "You cannot change F-1" in refused
+    assert (await slack.flag(1)).snoozed_until is None
+    asked = {c.params["channel"] for c in slack.fake.called("conversations.members")}
+    assert {SUPPORT, ESCALATIONS} <= asked
