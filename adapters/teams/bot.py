@@ -37,7 +37,7 @@ from adapters.teams.invokes import CARD_RESPONSE, Invokes, message_response
 from adapters.teams.outcomes import Outcome, run_use_case
 from adapters.teams.people import PeopleDirectory
 from adapters.teams.references import ReferenceBook
-from adapters.teams.turns import CORE, TURN, core_of
+from adapters.teams.turns import CORE, CURRENT_TURN, TURN, core_of
 from bot import dispatch
 from bot.core import Core
 from bot.errors import DeliveryError
@@ -106,6 +106,7 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         turn = SharedUnitOfWork(self._base_core.uow())
         turn_context.turn_state[TURN] = turn
         turn_context.turn_state[CORE] = replace(self._base_core, uow=lambda: turn)
+        current = CURRENT_TURN.set(turn)
         try:
             if not await self._remember(turn, activity):
                 log.info("teams: ignored a repeated %s activity", activity.type)
@@ -120,6 +121,7 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
             await turn.rollback()
             await self._apologise(turn_context)
         finally:
+            CURRENT_TURN.reset(current)
             await turn.close()
         if self._delivery is not None:
             self._delivery.wake()

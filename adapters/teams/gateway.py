@@ -203,6 +203,23 @@ class TeamsGateway:
             query = {"context": '{"contextType":"chat"}'}
         return f"https://teams.microsoft.com/l/message/{path}?{urlencode(query)}"
 
+    async def has_member(self, conversation: Conversation, user_id: str) -> bool:
+        """Whether `user_id` (a Teams or Azure AD id) is in `conversation`; False if unknown."""
+        reference = await self._references.conversation(conversation.channel_id)
+        if reference is None:
+            return False
+        try:
+            await self._call(
+                reference,
+                "a membership check",
+                lambda c: c.conversations.get_conversation_member(conversation.channel_id, user_id),
+            )
+        except DeliveryError as error:
+            if error.retryable:
+                raise
+            return False  # 404: not a member
+        return True
+
     async def render(self, message: Message) -> Activity:
         """The activity for `message`, with the names its mentions need."""
         return message_activity(message, await self.members_for(message))

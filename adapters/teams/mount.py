@@ -12,6 +12,7 @@ from adapters.teams.auth import TeamsAuthentication, build_authentication
 from adapters.teams.bot import TeamsBot
 from adapters.teams.endpoint import MessagesEndpoint
 from adapters.teams.gateway import TeamsGateway
+from adapters.teams.members import TeamsMembers
 from adapters.teams.people import PeopleDirectory
 from adapters.teams.references import ReferenceBook
 from adapters.wiring import Runtime
@@ -54,7 +55,7 @@ def attach_teams(
     gateway = TeamsGateway(
         adapter, app_id=env.microsoft_app_id or "", references=references, people=people
     )
-    runtime.router.add(PLATFORM, gateway)
+    runtime.router.add(PLATFORM, gateway, TeamsMembers(gateway))
     bot = TeamsBot(
         runtime.core,
         references=references,

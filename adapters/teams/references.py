@@ -28,6 +28,7 @@ from adapters.teams.activities import (
     tenant_of,
     user_id_of,
 )
+from adapters.teams.turns import CURRENT_TURN
 from bot.clock import Clock
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -123,8 +124,12 @@ class ReferenceBook:
         return name if isinstance(name, str) else None
 
     async def _get(self, key: str) -> ConversationReference | None:
-        async with self._uow() as uow:
-            stored = await uow.conversations.get(PLATFORM, key)
+        turn = CURRENT_TURN.get()
+        if turn is not None:  # inside a turn: read in its transaction
+            stored = await turn.conversations.get(PLATFORM, key)
+        else:
+            async with self._uow() as uow:
+                stored = await uow.conversations.get(PLATFORM, key)
         if stored is None:
             return None
         reference: ConversationReference = ConversationReference().deserialize(stored)

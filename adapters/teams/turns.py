@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from botbuilder.core import TurnContext
 
 from bot.core import Core
@@ -9,6 +11,9 @@ from bot.inbox.shared import SharedUnitOfWork
 
 TURN = "frontline.turn"  # the turn's one transaction
 CORE = "frontline.core"  # the core whose units of work are that transaction
+# The same transaction, for code that runs in the turn without its context (the platform's
+# membership lookups for bot.access): on SQLite a second transaction would wait for this one.
+CURRENT_TURN: ContextVar[SharedUnitOfWork | None] = ContextVar("frontline_turn", default=None)
 
 
 def core_of(turn_context: TurnContext) -> Core:

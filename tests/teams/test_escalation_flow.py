@@ -232,3 +232,17 @@ async def test_another_bot_saying_ack_in_the_chain_acknowledges_nothing(teams: T
     await teams.send(chain_reply(post.result["activityId"], "ack", sender=other_bot))
 
     assert teams.connector.of("update") == []
+
+
+async def test_someone_outside_its_channels_cannot_change_a_flag_and_a_member_can(
+    teams: Teams,
+) -> None:
+    await escalate(teams)
+    # Tom writes from his personal chat; Teams says he is not in either channel.
+    await teams.send(personal_message("flag snooze F-1 2h", sender=TOM))
+    assert "You cannot change F-1" in teams.connector.of("reply")[-1].texts()
+    assert teams.connector.of("member")  # Teams was asked
+
+    teams.connector.members[MARIA["aadObjectId"]] = dict(MARIA)  # Maria is in the channel
+    await teams.send(personal_message("flag snooze F-1 2h", sender=MARIA))
+    assert any("**F-1** snoozed until" in c.texts() for c in teams.connector.of("reply"))
