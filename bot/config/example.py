@@ -89,7 +89,9 @@ managers:
 
 # What acknowledges an escalation in its thread, besides the Acknowledge button:
 # a reply made only of one of these words, or one of these reactions on the root message.
-# who: anyone (anyone in the escalation channel) or managers (only the managers above).
+# who may acknowledge, snooze, record a customer update or resolve a flag: always its reporter,
+# its owner and the on-duty managers above; with `anyone`, also the people in the escalation
+# channel or in the conversation where the flag was raised; with `managers`, nobody else.
 acknowledgement:
   words: [ack, on it, mine]
   reactions: [white_check_mark, eyes]
