@@ -17,7 +17,7 @@ from adapters.slack.modals import VIEW_CALLBACKS
 from bot.actions import ActionId
 from bot.messages import Conversation, Message, Person
 from bot.outbox.models import Outgoing
-from tests.slack.driver import AGENT, ESCALATIONS, SlackDriver, fixture
+from tests.slack.driver import AGENT, ESCALATIONS, OTHER_MANAGER, SlackDriver, fixture
 from tests.slack.fake_slack import TEAM_ID
 
 MANIFEST = Path(__file__).parents[2] / "manifest.yml"
@@ -44,6 +44,8 @@ METHOD_SCOPES = {
     # channel, or in the app's DM with someone.
     "conversations.history": ("channels:history", "groups:history", "im:history"),
     "conversations.replies": ("channels:history", "groups:history"),
+    # Who is in a conversation, for who may see and change a flag raised there.
+    "conversations.members": ("channels:read", "groups:read", "mpim:read"),
     "users.info": "users:read",
     "views.open": None,
     "views.publish": None,
@@ -150,6 +152,7 @@ async def test_scopes_are_exactly_what_the_app_uses(
     await slack.event(fixture("event_message_thread_reply", **{"event.thread_ts": root}))
     await slack.event(fixture("event_app_home_opened"))
     await slack.event(fixture("event_app_mention", **{"event.text": "<@U0FRONTBOT> flag help"}))
+    await slack.command("show F-1", user=OTHER_MANAGER, channel="C0RANDOM01")  # who is where
     await slack.settle()
     # A post and a DM whose sending ended without an answer are looked for before a retry.
     since = slack.clock.now() - timedelta(minutes=2)
