@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from datetime import timedelta
 
 from aiohttp import web
 
 from adapters.http.app import PLATFORMS_KEY, create_app
+from adapters.http.connections import (
+    ACCEPT_BACKLOG,
+    KEEPALIVE_SECONDS,
+    connection_limit,
+    guard_connections,
+    quiet_descriptor_exhaustion,
+)
 from adapters.http.scheduling import attach_scheduler
 from adapters.http.workers import attach_workers
 from adapters.slack.mount import mount_slack
@@ -61,10 +70,30 @@ async def build_server_app(
 
 
 def serve(settings: Settings, *, host: str | None, port: int | None) -> None:
-    """Run the server until interrupted."""
-    web.run_app(
-        build_server_app(settings),
-        host=host or settings.env.frontline_host,
-        port=port or settings.env.frontline_port,
-        print=None,
+    """Run the server until interrupted (SIGINT or SIGTERM), guarded against slow clients."""
+    asyncio.run(
+        _serve(settings, host or settings.env.frontline_host, port or settings.env.frontline_port)
     )
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    quiet_descriptor_exhaustion(asyncio.get_running_loop())
+    app = await build_server_app(settings)
+    runner = web.AppRunner(app, keepalive_timeout=KEEPALIVE_SECONDS)
+    await runner.setup()
+    assert runner.server is not None
+    limit = connection_limit()
+    guard_connections(runner.server, limit)
+    site = web.TCPSite(runner, host, port, backlog=ACCEPT_BACKLOG)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await site.start()
+        log.info("listening on %s:%d (at most %d client connections)", host, port, limit)
+        await stop.wait()
+        log.info("stopping: finishing what is in hand")
+    finally:
+        # The graceful stop: the workers finish or release their work (adapters.http.workers).
+        await runner.cleanup()

@@ -7,6 +7,7 @@ done), 400 for a body that is not a Slack payload — never a 500 for bad input.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from adapters.http.connections import BODY_SECONDS
 from adapters.slack.payloads import PayloadError, check_body, parse_http_body
 from adapters.slack.signature import is_signed
 
@@ -35,7 +37,12 @@ class SlackEndpoint:
         self._now = now
 
     async def handle(self, request: web.Request) -> web.Response:
-        raw = await _read_at_most(request, MAX_BODY_BYTES)
+        try:
+            async with asyncio.timeout(BODY_SECONDS):
+                raw = await _read_at_most(request, MAX_BODY_BYTES)
+        except TimeoutError:
+            log.warning("a Slack request's body did not arrive within %.0f s", BODY_SECONDS)
+            return web.json_response({"error": "request body too slow"}, status=408)
         if raw is None:
             log.warning("rejected a Slack request over %d bytes", MAX_BODY_BYTES)
             return web.json_response({"error": "body too large"}, status=413)

@@ -7,6 +7,7 @@ lets some authentication failures through as 500s, so the request is handled her
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -14,6 +15,7 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from adapters.http.connections import BODY_SECONDS
 from adapters.teams.auth import TeamsAuthentication, Unauthorized
 from adapters.teams.bot import TeamsBot
 from adapters.teams.shapes import ActivityShapeError, check_activity
@@ -42,7 +44,11 @@ class MessagesEndpoint:
         if request.content_type != "application/json":
             return _problem(415, "activities are JSON (Content-Type: application/json)")
         try:
-            body: Any = await request.json()
+            async with asyncio.timeout(BODY_SECONDS):
+                body: Any = await request.json()
+        except TimeoutError:
+            log.warning("teams: an activity's body did not arrive within %.0f s", BODY_SECONDS)
+            return _problem(408, "the request body did not arrive in time")
         except (ValueError, RecursionError):
             return _problem(400, "the body is not JSON (or is nested too deeply)")
         if not isinstance(body, dict):
