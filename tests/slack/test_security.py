@@ -144,3 +144,24 @@ async def test_odd_unicode_is_handled_not_crashed_on(slack: SlackDriver) -> None
     flag = await slack.flag(1)
     assert "\u202e" not in flag.summary and "\x00" not in flag.summary
     assert "💳" in flag.summary
+
+
+async def test_a_body_that_does_not_arrive_in_time_gets_408(
+    slack: SlackDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import adapters.slack.endpoint as endpoint
+
+    monkeypatch.setattr(endpoint, "BODY_SECONDS", 0.3)
+    server = slack.http.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 1000\r\n\r\n{"type": '
+    )
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 408")
+    await assert_nothing_happened(slack)
