@@ -18,7 +18,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters.http.connections import BODY_SECONDS
-from adapters.slack.payloads import PayloadError, check_body, parse_http_body
+from adapters.slack.payloads import PayloadError, parse_http_body
+from adapters.slack.shapes import check_body
 from adapters.slack.signature import is_signed
 
 log = logging.getLogger(__name__)

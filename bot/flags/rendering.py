@@ -73,19 +73,34 @@ def escalation_post(flag: Flag, now: datetime, config: FrontlineConfig) -> Messa
     )
 
 
-def _deadline_fields(flag: Flag, now: datetime, config: FrontlineConfig) -> list[Field]:
-    """The post's clocks, in words that stay true until the post is next updated."""
+UPDATE_CLOCK = "Customer update"  # the clock a snooze holds
+
+
+def _running_clocks(flag: Flag) -> list[tuple[str, datetime]]:
+    """The flag's clocks that still run: (which, when due)."""
     if not flag.is_open:
         return []
-    tz = config.tz
-    fields = []
+    clocks = []
     if flag.ack_due_at and flag.acknowledged_by is None and flag.kind is FlagKind.ESCALATE:
-        fields.append(Field("Acknowledgement", standing_words(flag.ack_due_at, now, tz)))
+        clocks.append(("Acknowledgement", flag.ack_due_at))
     if flag.update_due_at:
-        words = standing_words(flag.update_due_at, now, tz)
-        if flag.snoozed_until and flag.snoozed_until > now:
-            words += f" · snoozed until {local_time(flag.snoozed_until, tz)}"
-        fields.append(Field("Customer update", words))
+        clocks.append((UPDATE_CLOCK, flag.update_due_at))
+    return clocks
+
+
+def _snoozed(flag: Flag, now: datetime, config: FrontlineConfig) -> str | None:
+    if flag.snoozed_until and flag.snoozed_until > now:
+        return f"snoozed until {local_time(flag.snoozed_until, config.tz)}"
+    return None
+
+
+def _deadline_fields(flag: Flag, now: datetime, config: FrontlineConfig) -> list[Field]:
+    """The post's clocks, in words that stay true until the post is next updated."""
+    fields = []
+    for name, due in _running_clocks(flag):
+        words = standing_words(due, now, config.tz)
+        snoozed = _snoozed(flag, now, config) if name == UPDATE_CLOCK else None
+        fields.append(Field(name, f"{words} · {snoozed}" if snoozed else words))
     return fields
 
 
@@ -126,17 +141,11 @@ def flag_line(flag: Flag, now: datetime, config: FrontlineConfig) -> str:
 
 def deadline_phrases(flag: Flag, now: datetime, config: FrontlineConfig) -> list[str]:
     """`acknowledgement due Mon 10:15`, `customer update overdue by 25 min`, as of now."""
-    if not flag.is_open:
-        return []
-    tz = config.tz
     phrases = []
-    if flag.ack_due_at and flag.acknowledged_by is None and flag.kind is FlagKind.ESCALATE:
-        phrases.append(f"acknowledgement {due_words(flag.ack_due_at, now, tz)}")
-    if flag.update_due_at:
-        phrase = f"customer update {due_words(flag.update_due_at, now, tz)}"
-        if flag.snoozed_until and flag.snoozed_until > now:
-            phrase += f" (snoozed until {local_time(flag.snoozed_until, tz)})"
-        phrases.append(phrase)
+    for name, due in _running_clocks(flag):
+        phrase = f"{name.lower()} {due_words(due, now, config.tz)}"
+        snoozed = _snoozed(flag, now, config) if name == UPDATE_CLOCK else None
+        phrases.append(f"{phrase} ({snoozed})" if snoozed else phrase)
     return phrases
 
 
