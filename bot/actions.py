@@ -10,3 +10,9 @@ class ActionId(StrEnum):
     CUSTOMER_UPDATED = "flag_customer_updated"
     SNOOZE = "flag_snooze"
     RESOLVE = "flag_resolve"
+    # On a theme's routed post; the value is the theme's id.
+    THEME_ACKNOWLEDGE = "theme_acknowledge"
+    THEME_PLANNED = "theme_planned"
+    THEME_FIXED = "theme_fixed"
+    THEME_WONT_FIX = "theme_wont_fix"
+    THEME_NOT_OURS = "theme_not_ours"

@@ -12,6 +12,7 @@ from bot.access import Directory, NoDirectory
 from bot.clock import Clock
 from bot.config.models import FrontlineConfig
 from bot.ports import UnitOfWorkFactory
+from bot.themes.matching import ThemeMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +24,5 @@ class Core:
     config: FrontlineConfig
     # Who is in which conversation, for who may see and change a flag (bot.access).
     directory: Directory = field(default_factory=NoDirectory)
+    # Which theme a recurring flag joins; holds each workspace's vector index (bot.themes).
+    themes: ThemeMatcher = field(default_factory=ThemeMatcher)

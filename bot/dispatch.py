@@ -11,9 +11,11 @@ from bot.escalations.service import acknowledge, acknowledge_by_reaction, acknow
 from bot.flags import service as flags
 from bot.flags.commands import (
     MAX_NOTE_CHARS,
+    ChangeTheme,
     Command,
     ListMine,
     ListThemes,
+    MoveFlag,
     OpenForm,
     RaiseFlag,
     RecordUpdate,
@@ -22,6 +24,7 @@ from bot.flags.commands import (
     ShowHelp,
     ShowStats,
     Snooze,
+    ThemeVerb,
     clean_text,
     parse_command,
     parse_customer_refs,
@@ -32,6 +35,8 @@ from bot.flags.models import FlagKind, parse_flag_number
 from bot.flags.rendering import help_message
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.stats import team_stats
+from bot.themes.corrections import move_flag
+from bot.themes.lifecycle import change_theme, theme_by_id
 from bot.themes.service import list_themes
 
 
@@ -85,6 +90,14 @@ async def _run_command(core: Core, *, actor: Person, where: Where, command: Comm
             return await list_themes(core, viewer=actor, acting_from=where.conversation)
         case ShowStats():
             return await team_stats(core, workspace_id=actor.workspace_id)
+        case ChangeTheme():
+            return await change_theme(
+                core, actor=actor, command=command, acting_from=where.conversation
+            )
+        case MoveFlag(number, slug):
+            return await move_flag(
+                core, actor=actor, number=number, slug=slug, acting_from=where.conversation
+            )
 
 
 async def handle_form(
@@ -139,6 +152,8 @@ async def handle_action(
             "That button is not one Frontline knows; it may be from an old message."
         ) from None
     place = pressed_on.conversation if pressed_on is not None else None
+    if action in THEME_ACTIONS:
+        return await _theme_button(core, actor, action, number, place)
     match action:
         case ActionId.ACKNOWLEDGE:
             return await acknowledge(
@@ -156,6 +171,40 @@ async def handle_action(
             return await flags.resolve(
                 core, actor=actor, number=number, note=None, acting_from=place
             )
+    raise UsageError("That button is not one Frontline knows; it may be from an old message.")
+
+
+THEME_ACTIONS = {
+    ActionId.THEME_ACKNOWLEDGE: ThemeVerb.ACKNOWLEDGE,
+    ActionId.THEME_PLANNED: ThemeVerb.PLANNED,
+    ActionId.THEME_FIXED: ThemeVerb.FIXED,
+    ActionId.THEME_WONT_FIX: ThemeVerb.WONT_FIX,
+    ActionId.THEME_NOT_OURS: ThemeVerb.OWNER,
+}
+
+
+async def _theme_button(
+    core: Core, actor: Person, action: ActionId, theme_id: int, place: Conversation | None
+) -> Reply:
+    """A status button on a theme's post; Won't fix and Not ours need words, typed after."""
+    theme = await theme_by_id(core, actor.workspace_id, theme_id)
+    verb = THEME_ACTIONS[action]
+    if verb is ThemeVerb.WONT_FIX:
+        return Reply(
+            Message(
+                f"Won't fix needs a reason, passed on verbatim to every agent who flagged it: "
+                f"`/flag theme #{theme.slug} wontfix <reason>`"
+            )
+        )
+    if verb is ThemeVerb.OWNER:
+        return Reply(
+            Message(
+                f"Say which channel owns it: `/flag theme #{theme.slug} owner <channel>`; it is "
+                "posted there and this thread says where it went."
+            )
+        )
+    command = ChangeTheme(theme.slug, verb)
+    return await change_theme(core, actor=actor, command=command, acting_from=place)
 
 
 async def handle_thread_reply(

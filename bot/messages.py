@@ -1,7 +1,8 @@
 """The platform-neutral message model that each adapter renders into its own format.
 
 Text uses a tiny, platform-neutral markup that every adapter knows how to render:
-`*bold*`, `_italic_`, `<@USER_ID>` for a mention, `<URL|label>` for a link and
+`*bold*`, `_italic_`, `<@USER_ID>` for a mention, `<#CHANNEL_ID>` for a channel,
+`<URL|label>` for a link and
 `<!date^EPOCH^FORMAT|fallback>` for a time the platform renders live for each reader (Slack's
 date formatting, e.g. `{ago}`; elsewhere the fallback). `&amp;`, `&lt;` and `&gt;` stand for
 `&`, `<` and `>` (text that came from Slack is escaped that way). Adapters translate it (Slack
@@ -92,6 +93,8 @@ class Where:
     conversation: Conversation
     thread_id: str | None = None
     message_id: str | None = None
+    # A DM, a group chat or a private channel: words raised here are never quoted elsewhere.
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,13 @@ class FlagRepository(Protocol):
         """Open escalations nobody has acknowledged yet, oldest first."""
         ...
 
+    async def list_embedded_after(
+        self, workspace_id: str, after_id: int, limit: int
+    ) -> Sequence[tuple[int, int, bytes]]:
+        """(flag id, theme id, embedding) of themed flags with an embedding, id above `after_id`,
+        in id order, at most `limit`."""
+        ...
+
     async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
         """Every flag of a theme, oldest first."""
         ...

@@ -55,6 +55,7 @@ def outgoing_to_json(outgoing: Outgoing) -> dict[str, Any]:
         "route": dict(outgoing.route),
         "records_post": outgoing.records_post,
         "links_post": outgoing.links_post,
+        "theme_id": outgoing.theme_id,
     }
 
 
@@ -77,4 +78,5 @@ def outgoing_from_json(
         route={str(k): str(v) for k, v in (data.get("route") or {}).items()},
         records_post=bool(data.get("records_post")),
         links_post=bool(data.get("links_post")),
+        theme_id=int(data["theme_id"]) if data.get("theme_id") is not None else None,
     )

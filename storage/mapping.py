@@ -51,6 +51,8 @@ def write_flag(flag: Flag, row: FlagRow) -> None:
     row.origin_channel_id = flag.origin.conversation.channel_id
     row.origin_thread_id = flag.origin.thread_id
     row.origin_message_id = flag.origin.message_id
+    row.origin_private = flag.origin.private
+    row.embedding = flag.embedding
     row.customer_refs = [ref.encode() for ref in flag.customer_refs]
     row.theme_id = flag.theme_id
     row.post_channel_id = flag.post.conversation.channel_id if flag.post else None
@@ -98,6 +100,7 @@ def read_flag(row: FlagRow) -> Flag:
             Conversation(platform, workspace_id, row.origin_channel_id),
             row.origin_thread_id,
             row.origin_message_id,
+            private=bool(row.origin_private),
         ),
         created_at=row.created_at,
         customer_refs=tuple(CustomerRef.decode(text) for text in row.customer_refs),
@@ -119,6 +122,7 @@ def read_flag(row: FlagRow) -> Flag:
         update_steps=row.update_steps,
         update_next_at=row.update_next_at,
         silent_since=row.silent_since,
+        embedding=row.embedding,
     )
 
 
@@ -162,6 +166,12 @@ def write_theme(theme: Theme, row: ThemeRow) -> None:
     row.status_note = theme.status_note
     row.status_changed_at = theme.status_changed_at
     row.created_at = theme.created_at
+    row.rule_name = theme.rule
+    row.routed_at = theme.routed_at
+    row.fixed_at = theme.fixed_at
+    row.fixed_in = theme.fixed_in
+    row.merged_into_id = theme.merged_into
+    row.title_private = theme.title_private
 
 
 def read_theme(row: ThemeRow) -> Theme:
@@ -187,4 +197,10 @@ def read_theme(row: ThemeRow) -> Theme:
         post=_message_ref(post_conversation, row.post_message_id, row.post_thread_id),
         status_note=row.status_note,
         status_changed_at=row.status_changed_at,
+        rule=row.rule_name,
+        routed_at=row.routed_at,
+        fixed_at=row.fixed_at,
+        fixed_in=row.fixed_in,
+        merged_into=row.merged_into_id,
+        title_private=bool(row.title_private),
     )

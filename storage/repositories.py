@@ -152,6 +152,23 @@ class SqlFlagRepository:
             FlagRow.acknowledged_by_id.is_(None),
         )
 
+    async def list_embedded_after(
+        self, workspace_id: str, after_id: int, limit: int
+    ) -> Sequence[tuple[int, int, bytes]]:
+        query = (
+            select(FlagRow.id, FlagRow.theme_id, FlagRow.embedding)
+            .where(
+                FlagRow.workspace_id == workspace_id,
+                FlagRow.id > after_id,
+                FlagRow.theme_id.is_not(None),
+                FlagRow.embedding.is_not(None),
+            )
+            .order_by(FlagRow.id)
+            .limit(limit)
+        )
+        rows = await self._session.execute(query)
+        return [(i, t, bytes(e)) for i, t, e in rows if t is not None and e is not None]
+
     async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
         """Every flag of a theme, oldest first."""
         return await self._all(FlagRow.theme_id == theme_id)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -86,6 +87,12 @@ class ThemeRow(Base):
     status_note: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    rule_name: Mapped[str | None]
+    routed_at: Mapped[datetime | None]
+    fixed_at: Mapped[datetime | None]
+    fixed_in: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None]
+    title_private: Mapped[bool] = mapped_column(server_default=text("false"))
 
 
 class FlagRow(Base):
@@ -122,6 +129,7 @@ class FlagRow(Base):
     origin_channel_id: Mapped[str]
     origin_thread_id: Mapped[str | None]
     origin_message_id: Mapped[str | None]
+    origin_private: Mapped[bool] = mapped_column(server_default=text("false"))
     customer_refs: Mapped[list[str]]
     theme_id: Mapped[int | None] = mapped_column(
         ForeignKey("themes.id", ondelete="SET NULL"), index=True
@@ -147,6 +155,7 @@ class FlagRow(Base):
     silent_since: Mapped[datetime | None]
     alarm_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class TimelineEventRow(Base):

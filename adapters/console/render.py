@@ -9,6 +9,7 @@ from bot.messages import Message
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _BARE_LINK = re.compile(r"<(https?://[^|>]+)>")
 _MENTION = re.compile(r"<@([^>]+)>")
+_CHANNEL = re.compile(r"<#([^>|]+)(?:\|[^>]*)?>")
 _DATE = re.compile(r"<!date\^[^<>|]*\|([^<>]*)>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _ITALIC = re.compile(r"(?<!\w)_([^_\n]+)_(?!\w)")
@@ -20,6 +21,7 @@ def plain(text: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _BARE_LINK.sub(lambda m: m.group(1), text)
     text = _MENTION.sub(lambda m: f"@{m.group(1)}", text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(1)}", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

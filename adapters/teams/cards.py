@@ -24,9 +24,12 @@ RESOLVE_WITH_NOTE = "frontline_resolve_with_note"
 NOTE_INPUT = "note"
 MAX_NOTE_INPUT = 1000
 UNKNOWN_NAME = "someone"
+# A channel named in a message: Teams has no mention of a channel by id in a card.
+CHANNEL_WORDS = "the owning channel"
 
 _MARKUP = re.compile(
     r"<@(?P<user>[^<>|\s]+)>"
+    r"|<#(?P<channel>[^<>|\s]+)(?:\|[^<>]*)?>"
     r"|<!date\^[^<>|]*\|(?P<date>[^<>]*)>"
     r"|<(?P<url>https?://[^<>|\s]+)(?:\|(?P<label>[^<>]*))?>"
     r"|(?<![\w*])\*(?=\S)(?P<bold>[^*\n]+?)(?<=\S)\*(?![\w*])"
@@ -88,6 +91,8 @@ class TeamsText:
                 "mentioned": {"id": member.teams_id, "name": member.name},
             }
             return tag
+        if match.group("channel"):
+            return CHANNEL_WORDS
         if match.group("url"):
             url = match.group("url").replace("(", "%28").replace(")", "%29")
             label = (match.group("label") or url).replace("[", "(").replace("]", ")")
@@ -99,6 +104,8 @@ class TeamsText:
     def _plain_piece(self, match: re.Match[str]) -> str:
         if match.group("user"):
             return self._member(match.group("user")).name
+        if match.group("channel"):
+            return CHANNEL_WORDS
         if match.group("url"):
             return match.group("label") or match.group("url")
         if match.group("date") is not None:

@@ -107,6 +107,9 @@ themes:
     distinct: 2
     within: 7d
   similarity: 0.5
+  # Who may set a theme's status (Acknowledge, Planned, Fixed, Won't fix, Not ours, merge):
+  # owner-channel (people in the channel that owns it, and the managers) or anyone.
+  who: owner-channel
   rules:
     # A flag whose text has one of the keywords or matches one of the regular expressions
     # joins the theme `name` (lowercase letters, digits and dashes; agents can write

@@ -200,6 +200,20 @@ class RoutingRule(_Section):
         """The patterns, compiled as written (use `(?i)` in a pattern to ignore case)."""
         return tuple(re.compile(pattern) for pattern in self.patterns)
 
+    @cached_property
+    def keyword_pattern(self) -> re.Pattern[str] | None:
+        if not self.keywords:
+            return None
+        words = "|".join(re.escape(keyword) for keyword in self.keywords)
+        return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
+
+    def matches(self, text: str) -> bool:
+        """One of the keywords as a whole word or phrase (any case), or one of the patterns."""
+        keywords = self.keyword_pattern
+        if keywords is not None and keywords.search(text):
+            return True
+        return any(pattern.search(text) for pattern in self.compiled_patterns)
+
 
 class ThemesConfig(_Section):
     """How recurring flags are grouped into themes and routed to the teams that own them."""
@@ -207,6 +221,8 @@ class ThemesConfig(_Section):
     threshold: ThemeThreshold = Field(default_factory=ThemeThreshold)
     similarity: float = Field(default=0.5, ge=0.0, le=1.0, allow_inf_nan=False)
     rules: tuple[RoutingRule, ...] = ()
+    # Who may set a routed theme's status: people in its owner channel, or anyone.
+    who: Literal["owner-channel", "anyone"] = "owner-channel"
 
     @field_validator("rules")
     @classmethod
@@ -226,6 +242,13 @@ class ThemesConfig(_Section):
         if problems:
             raise PathProblem(problems)
         return rules
+
+    def rule_for(self, text: str) -> RoutingRule | None:
+        """The first rule, in the order written, that the text matches."""
+        return next((rule for rule in self.rules if rule.matches(text)), None)
+
+    def rule_named(self, name: str) -> RoutingRule | None:
+        return next((rule for rule in self.rules if rule.name == name), None)
 
     def threshold_for(self, rule: RoutingRule | None) -> ThemeThreshold:
         """The rule's own threshold, else the general one."""

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from bot.durations import parse_duration
 from bot.errors import UsageError
@@ -23,7 +24,7 @@ MAX_SNOOZE = timedelta(days=14)
 
 _TICKET = re.compile(r"^[A-Z][A-Z0-9]{1,9}-\d{1,12}$")
 _NUMBER = re.compile(r"^#\d{1,12}$")
-_THEME = re.compile(r"^#([a-z][a-z0-9-]{0,59})$", re.IGNORECASE)
+_THEME = re.compile(r"^#([a-z][a-z0-9_-]{0,59})$", re.IGNORECASE)
 _URL = re.compile(r"^<?(https?://[^\s|<>]+)(?:\|[^>]*)?>?$", re.IGNORECASE)
 _CUSTOMER = re.compile(r"^customer:(\S{1,100})$", re.IGNORECASE)
 _SEVERITY = re.compile(r"^(?:sev|severity):(\S*)$", re.IGNORECASE)
@@ -39,6 +40,9 @@ USAGE = {
     "show": "/flag show F-12",
     "mine": "/flag mine",
     "themes": "/flag themes",
+    "theme": "/flag theme #tag ack | planned [note] | fixed [release] | wontfix <reason> "
+    "| owner <channel> | merge #other-tag",
+    "move": "/flag move F-12 #tag (or `new` for a theme of its own)",
     "stats": "/flag stats",
     "help": "/flag help",
 }
@@ -51,7 +55,7 @@ _ALIASES = {
     "resolved": "resolve",
     "timeline": "show",
     "list": "mine",
-    "theme": "themes",
+    "retheme": "move",
 }
 
 
@@ -112,6 +116,51 @@ class ShowStats:
     pass
 
 
+class ThemeVerb(StrEnum):
+    ACKNOWLEDGE = "ack"
+    PLANNED = "planned"
+    FIXED = "fixed"
+    WONT_FIX = "wontfix"
+    OWNER = "owner"  # Not ours: another channel owns it
+    MERGE = "merge"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeTheme:
+    """`/flag theme #tag <verb> [rest]`: a status, a new owner or a merge."""
+
+    slug: str
+    verb: ThemeVerb
+    rest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MoveFlag:
+    """`/flag move F-12 #tag` (or `new`): the agent says their flag is in the wrong theme."""
+
+    number: int
+    slug: str | None  # None: a theme of its own
+
+
+_THEME_VERBS = {
+    "ack": ThemeVerb.ACKNOWLEDGE,
+    "acknowledge": ThemeVerb.ACKNOWLEDGE,
+    "acknowledged": ThemeVerb.ACKNOWLEDGE,
+    "planned": ThemeVerb.PLANNED,
+    "plan": ThemeVerb.PLANNED,
+    "fixed": ThemeVerb.FIXED,
+    "fix": ThemeVerb.FIXED,
+    "wontfix": ThemeVerb.WONT_FIX,
+    "won't": ThemeVerb.WONT_FIX,
+    "wont": ThemeVerb.WONT_FIX,
+    "declined": ThemeVerb.WONT_FIX,
+    "owner": ThemeVerb.OWNER,
+    "notours": ThemeVerb.OWNER,
+    "move": ThemeVerb.OWNER,
+    "merge": ThemeVerb.MERGE,
+}
+
+
 Command = (
     OpenForm
     | ShowHelp
@@ -123,6 +172,8 @@ Command = (
     | ListMine
     | ListThemes
     | ShowStats
+    | ChangeTheme
+    | MoveFlag
 )
 
 
@@ -166,6 +217,19 @@ def parse_command(text: str) -> Command:
                 raise _usage(name, f"`show` takes only a flag id, not `{_clip(after)}`.")
             return ShowFlag(number)
         return Snooze(number, _snooze_duration(after))
+    if name == "theme" and not rest:
+        return ListThemes()
+    if name == "theme":
+        return _change_theme(rest)
+    if name == "move":
+        number, after = _flag_number(name, rest)
+        target = after.strip().lower()
+        if target in ("new", "#new"):
+            return MoveFlag(number, None)
+        tag = _THEME.match(target)
+        if tag is None:
+            raise _usage(name, "Name the theme it belongs to, like `#csv-export`, or `new`.")
+        return MoveFlag(number, normalise_tag(tag.group(1)))
     if name in ("mine", "themes", "stats"):
         if rest:
             raise _usage(name, f"`{name}` takes no arguments, not `{_clip(rest)}`.")
@@ -181,6 +245,42 @@ def parse_command(text: str) -> Command:
         f"`{_clip(word)}` is not a /flag command.{hint} "
         f"Try: {', '.join(USAGE)} — or `/flag help` for how to write each one."
     )
+
+
+def _change_theme(text: str) -> ChangeTheme:
+    tag_word, _, after = text.partition(" ")
+    tag = _THEME.match(tag_word)
+    if tag is None:
+        raise _usage(
+            "theme", f"Start with the theme's tag, like `#csv-export`, not `{_clip(tag_word)}`."
+        )
+    verb_word, _, rest = after.strip().partition(" ")
+    lowered = verb_word.lower().replace(
+        "\u2019", "'"
+    )  # phones type a curly apostrophe
+    if lowered in ("won't", "wont") and rest.lower().startswith("fix"):
+        rest = rest[3:]
+    verb = _THEME_VERBS.get(lowered.replace("-", "").replace("_", ""))
+    if verb is None:
+        said = f"not `{_clip(verb_word)}`" if verb_word else "and say what to do"
+        raise _usage(
+            "theme", f"After the tag: ack, planned, fixed, wontfix, owner or merge — {said}."
+        )
+    rest = rest.strip()
+    if verb is ThemeVerb.WONT_FIX and not rest:
+        raise _usage(
+            "theme", "Won't fix needs a reason; it is passed on to every agent who flagged it."
+        )
+    if verb is ThemeVerb.OWNER and not rest:
+        raise _usage("theme", "Say which channel owns it instead, like `owner #identity-team`.")
+    if verb is ThemeVerb.MERGE and _THEME.match(rest.split(" ")[0] if rest else "") is None:
+        raise _usage("theme", "Say which theme to merge it into, like `merge #csv-export`.")
+    return ChangeTheme(normalise_tag(tag.group(1)), verb, rest[:MAX_NOTE_CHARS] or None)
+
+
+def normalise_tag(tag: str) -> str:
+    """`#Billing_PDF` and `#billing-pdf` are one tag: `billing-pdf`."""
+    return re.sub(r"[-_]+", "-", tag.lower()).strip("-")
 
 
 def parse_raise(kind: FlagKind, text: str) -> RaiseFlag:
@@ -211,7 +311,7 @@ def parse_raise(kind: FlagKind, text: str) -> RaiseFlag:
         theme = _THEME.match(token) if kind is FlagKind.RECURRING else None
         is_theme_tag = theme is not None and theme_slug is None
         if theme and is_theme_tag:
-            theme_slug = theme.group(1).lower()
+            theme_slug = normalise_tag(theme.group(1))
         words.append((raw, is_theme_tag))
     while words and words[-1][1]:
         words.pop()

@@ -126,6 +126,8 @@ class Flag:
     update_next_at: datetime | None = None
     # Set while the customer update is overdue: since when (a silence breach).
     silent_since: datetime | None = None
+    # The text's vector for theme matching (bot.themes.similarity), encoded by storage.
+    embedding: bytes | None = None
     id: int | None = None
 
     @property
@@ -227,6 +229,8 @@ class EventKind(StrEnum):
     FLAGGED = "flagged"
     POSTED = "posted"
     THEMED = "themed"
+    ROUTED = "routed"  # its theme reached the threshold and went to the owning team
+    THEME_STATUS = "theme_status"  # its theme's status changed (planned, fixed, …)
     ACKNOWLEDGED = "acknowledged"
     ACK_REPEATED = "ack_repeated"
     CUSTOMER_UPDATED = "customer_updated"

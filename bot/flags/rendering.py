@@ -153,6 +153,8 @@ _EVENT_VERB = {
     EventKind.FLAGGED: "flagged",
     EventKind.POSTED: "posted to the escalation channel",
     EventKind.THEMED: "grouped into a theme",
+    EventKind.ROUTED: "theme sent to the owning team",
+    EventKind.THEME_STATUS: "theme status changed",
     EventKind.ACKNOWLEDGED: "acknowledged",
     EventKind.ACK_REPEATED: "also acknowledged",
     EventKind.CUSTOMER_UPDATED: "customer updated",

@@ -27,7 +27,9 @@ from bot.flags.rendering import (
 from bot.messages import Conversation, Message, Person, Reply, Where
 from bot.outbox.models import POST_LINK
 from bot.ports import UnitOfWork
-from bot.themes.service import assign_theme, weekly_count
+from bot.themes.matching import matched_words
+from bot.themes.routing import after_new_flag
+from bot.themes.service import weekly_count
 
 log = logging.getLogger(__name__)
 BUTTON_SNOOZE = timedelta(hours=1)
@@ -59,10 +61,11 @@ async def raise_flag(
         flag.start_clocks(
             now, core.config.deadlines(command.severity), policy.ack_within, policy.update_every
         )
-        theme = None
+        matched = None
         if flag.kind is FlagKind.RECURRING:
-            theme = await assign_theme(uow, flag=flag, explicit_slug=command.theme_slug, now=now)
-            flag.theme_id = theme.id
+            matched = await core.themes.match(
+                uow, core.config.themes, flag, tag=command.theme_slug, now=now
+            )
         # The number is reserved last: its counter row stays locked until the commit, and on
         # PostgreSQL every new flag of the workspace waits for that lock.
         flag.number = await uow.flags.next_number(reporter.workspace_id)
@@ -70,21 +73,23 @@ async def raise_flag(
         assert flag.id is not None
         source = f"from <{source_link}|this message>" if source_link else ""
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.FLAGGED, reporter, source))
-        if theme is not None:
+        if matched is not None:
+            theme = matched.theme
             await uow.timeline.add(
-                TimelineEvent(flag.id, now, EventKind.THEMED, None, f"#{theme.slug}")
+                TimelineEvent(flag.id, now, EventKind.THEMED, None, matched_words(matched))
             )
+            routed = await after_new_flag(core, uow, theme, flag, now)
             count = await weekly_count(uow, theme, now)
         else:
             posted = await post_escalation(core, uow, flag)
         await uow.commit()
     log.info("flag %s raised (%s) in workspace %s", flag.key, flag.kind, flag.workspace_id)
     clock = _clock_sentence(flag, core)
-    if theme is not None:
+    if matched is not None:
         return Reply(
             Message(
-                f"🚩 *{flag.key}* recorded under theme *#{theme.slug}* "
-                f"({count} flag{'s' if count != 1 else ''} this week).{clock}"
+                f"🚩 *{flag.key}* recorded under theme *#{matched.theme.slug}* "
+                f"({count} flag{'s' if count != 1 else ''} this week).{routed}{clock}"
             )
         )
     if not posted:

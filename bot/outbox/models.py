@@ -56,6 +56,7 @@ class Outgoing:
     route: Mapping[str, str] = field(default_factory=dict)
     records_post: bool = False  # a POST whose delivered message becomes the flag's post
     links_post: bool = False  # an ANSWER whose POST_LINK points at the flag's post
+    theme_id: int | None = None  # a theme's routed post, its updates and thread lines
 
     @classmethod
     def post(
@@ -70,6 +71,31 @@ class Outgoing:
             channel_id=conversation.channel_id,
             flag_id=flag_id,
             records_post=flag_id is not None,
+        )
+
+    @classmethod
+    def theme_post(cls, conversation: Conversation, message: Message, theme_id: int) -> Outgoing:
+        """A theme's post in its owner channel; once delivered it becomes the theme's post."""
+        return replace(
+            cls.post(conversation, message, purpose="theme post", flag_id=None),
+            theme_id=theme_id,
+            records_post=True,
+        )
+
+    @classmethod
+    def on_theme_post(
+        cls, kind: OutgoingKind, conversation: Conversation, theme_id: int, message: Message
+    ) -> Outgoing:
+        """A thread reply under, or an update of, the theme's post."""
+        purpose = "theme thread line" if kind is OutgoingKind.REPLY else "theme post update"
+        return cls(
+            kind,
+            conversation.platform,
+            conversation.workspace_id,
+            message,
+            purpose,
+            channel_id=conversation.channel_id,
+            theme_id=theme_id,
         )
 
     @classmethod
@@ -133,6 +159,8 @@ class Outgoing:
         """Messages with the same key are delivered one at a time, in the order recorded."""
         if self.flag_id is not None:
             return f"flag:{self.flag_id}"
+        if self.theme_id is not None:
+            return f"theme:{self.theme_id}"
         if self.person is not None:
             return f"{self.platform}:person:{self.person.user_id}"
         return f"{self.platform}:channel:{self.channel_id or self.ref_channel or '-'}"

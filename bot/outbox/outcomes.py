@@ -24,6 +24,12 @@ async def record_delivered(
 ) -> None:
     """An escalation post that arrived becomes the flag's post (the one updated in place)."""
     outgoing = delivery.outgoing
+    if outgoing.records_post and outgoing.theme_id is not None and ref is not None:
+        theme = await uow.themes.get(outgoing.theme_id)
+        if theme is not None and theme.post is None:
+            theme.post = ref
+            await uow.themes.save(theme)
+        return
     if not (outgoing.records_post and outgoing.flag_id is not None and ref is not None):
         return
     flag = await uow.flags.get_by_id(outgoing.flag_id)

@@ -254,6 +254,12 @@ class DeliveryWorker:
         needs_post = outgoing.kind in (OutgoingKind.REPLY, OutgoingKind.UPDATE)
         if not (needs_post and outgoing.ref is None) and not outgoing.links_post:
             return outgoing
+        if outgoing.theme_id is not None:
+            async with self._core.uow() as uow:
+                theme = await uow.themes.get(outgoing.theme_id)
+            if theme is None or theme.post is None:
+                raise _Skip("its theme post was never delivered")
+            return replace(outgoing, ref=theme.post)
         assert outgoing.flag_id is not None
         async with self._core.uow() as uow:
             flag = await uow.flags.get_by_id(outgoing.flag_id)
@@ -270,6 +276,10 @@ class DeliveryWorker:
 
     async def _adopted_post(self, outgoing: Outgoing) -> MessageRef | None:
         """The flag's post, when it already has one (adopted from a button pressed on it)."""
+        if outgoing.records_post and outgoing.theme_id is not None:
+            async with self._core.uow() as uow:
+                theme = await uow.themes.get(outgoing.theme_id)
+            return theme.post if theme is not None else None
         if not (outgoing.records_post and outgoing.flag_id is not None):
             return None
         async with self._core.uow() as uow:

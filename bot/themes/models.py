@@ -15,8 +15,8 @@ _WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset(
     (
         "a an the and or but of for to in on at by with from after before is are was were be "
-        "been it its this that these those when then than they them their there can cant cannot "
-        "not no our we us you your i me my he she his her customer customers user users"
+        "been it its this that these those when then than they them their there can "
+        "our we us you your i me my he she his her customer customers user users"
     ).split()
 )
 
@@ -64,6 +64,12 @@ class Theme:
     post: MessageRef | None = None
     status_note: str | None = None
     status_changed_at: datetime | None = None
+    rule: str | None = None  # the routing rule that owns it, when one does
+    routed_at: datetime | None = None  # when it reached its threshold and was posted
+    fixed_at: datetime | None = None  # the last time it was marked Fixed
+    fixed_in: str | None = None  # the release or note given with Fixed
+    merged_into: int | None = None  # merged away: its flags now belong to this theme
+    title_private: bool = False  # named from a private flag: the title is not shown
     id: int | None = None
 
     @property

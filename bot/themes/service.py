@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.core import Core
-from bot.flags.models import Flag
 from bot.flags.permissions import can_see
 from bot.messages import Conversation, Message, Person, Reply
 from bot.ports import UnitOfWork
-from bot.themes.models import Theme, ThemeStatus, slugify
+from bot.themes.models import Theme, ThemeStatus
 
 WEEK = timedelta(days=7)
 STATUS_LABEL = {
@@ -19,21 +18,6 @@ STATUS_LABEL = {
     ThemeStatus.FIXED: "fixed",
     ThemeStatus.WONT_FIX: "won't fix",
 }
-
-
-async def assign_theme(
-    uow: UnitOfWork, *, flag: Flag, explicit_slug: str | None, now: datetime
-) -> Theme:
-    """The theme of a recurring flag: the one named with `#slug`, else one named from the text."""
-    slug = explicit_slug or slugify(flag.summary)
-    theme = await uow.themes.get_by_slug(flag.workspace_id, slug)
-    if theme is None:
-        theme = await uow.themes.add(
-            Theme(
-                workspace_id=flag.workspace_id, slug=slug, name=flag.summary[:200], created_at=now
-            )
-        )
-    return theme
 
 
 async def weekly_count(uow: UnitOfWork, theme: Theme, now: datetime) -> int:

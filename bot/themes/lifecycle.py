@@ -1,0 +1,281 @@
+"""A theme's life after routing: acknowledged, planned, fixed, won't fix, moved, merged.
+
+Planned, Fixed and Won't fix close the loop: every agent who flagged the theme gets **one**
+direct message listing their flags and customers, so they can tell those customers; Won't fix
+passes its reason on verbatim. The support leads channel gets one summary line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.config.models import FrontlineConfig
+from bot.core import Core
+from bot.errors import InvalidState, NotAllowed, UsageError
+from bot.flags.commands import ChangeTheme, ThemeVerb, normalise_tag
+from bot.flags.models import EventKind, Flag, TimelineEvent
+from bot.flags.rendering import customer_refs_text
+from bot.messages import Conversation, Message, Person, Reply
+from bot.outbox.models import Outgoing, OutgoingKind
+from bot.ports import UnitOfWork
+from bot.themes.matching import live_theme
+from bot.themes.models import Theme, ThemeStatus
+from bot.themes.rendering import STATUS_LABEL, theme_post, theme_title
+from bot.themes.routing import owner_channel, refresh_post
+
+log = logging.getLogger(__name__)
+
+_TO_STATUS = {
+    ThemeVerb.ACKNOWLEDGE: ThemeStatus.ACKNOWLEDGED,
+    ThemeVerb.PLANNED: ThemeStatus.PLANNED,
+    ThemeVerb.FIXED: ThemeStatus.FIXED,
+    ThemeVerb.WONT_FIX: ThemeStatus.WONT_FIX,
+}
+CLOSES_LOOP = (ThemeStatus.PLANNED, ThemeStatus.FIXED, ThemeStatus.WONT_FIX)
+
+
+async def change_theme(
+    core: Core, *, actor: Person, command: ChangeTheme, acting_from: Conversation | None
+) -> Reply:
+    """`/flag theme #tag …` or a button on the theme's post."""
+    async with core.uow() as uow:
+        theme = await _find(uow, actor.workspace_id, command.slug)
+        await _require_may_change(core, theme, actor, acting_from)
+        match command.verb:
+            case ThemeVerb.OWNER:
+                reply = await _move_owner(core, uow, theme, actor, command.rest or "")
+            case ThemeVerb.MERGE:
+                reply = await _merge(core, uow, theme, actor, command.rest or "")
+            case verb:
+                reply = await _set_status(core, uow, theme, actor, _TO_STATUS[verb], command.rest)
+        await uow.commit()
+    return reply
+
+
+async def _find(uow: UnitOfWork, workspace_id: str, slug: str) -> Theme:
+    theme = await live_theme(uow, await uow.themes.get_by_slug(workspace_id, slug))
+    if theme is None:
+        raise UsageError(f"There is no theme #{slug}. `/flag themes` lists them.")
+    return theme
+
+
+async def theme_by_id(core: Core, workspace_id: str, theme_id: int) -> Theme:
+    async with core.uow() as uow:
+        theme = await live_theme(uow, await uow.themes.get(theme_id))
+    if theme is None or theme.workspace_id != workspace_id:
+        raise UsageError("That theme no longer exists; `/flag themes` lists the current ones.")
+    return theme
+
+
+async def _require_may_change(
+    core: Core, theme: Theme, actor: Person, acting_from: Conversation | None
+) -> None:
+    """Managers always; with `who: owner-channel`, people in the owner channel; else anyone."""
+    if core.config.themes.who == "anyone":
+        return
+    if actor.user_id in core.config.managers_for(actor.platform).on_duty:
+        return
+    place = owner_channel(core.config, theme, actor.platform)
+    if place is None:
+        return  # nobody owns it yet: whoever acts on it is the closest thing to an owner
+    if acting_from == place or await core.directory.is_member(actor, place):
+        return
+    raise NotAllowed(
+        f"Only people in the channel that owns #{theme.slug} (<#{place.channel_id}>) and the "
+        "on-duty managers can change its status."
+    )
+
+
+async def _set_status(
+    core: Core,
+    uow: UnitOfWork,
+    theme: Theme,
+    actor: Person,
+    status: ThemeStatus,
+    note: str | None,
+) -> Reply:
+    assert theme.id is not None
+    if theme.status is status and (note or None) == theme.status_note:
+        raise InvalidState(f"#{theme.slug} is already {STATUS_LABEL[status]}.")
+    if status is ThemeStatus.WONT_FIX and not note:
+        raise UsageError(
+            f"Won't fix needs a reason, passed on to every agent who flagged it: "
+            f"`/flag theme #{theme.slug} wontfix <reason>`."
+        )
+    now = core.clock.now()
+    theme.status = status
+    theme.status_note = note
+    theme.status_changed_at = now
+    if status is ThemeStatus.FIXED:
+        theme.fixed_at = now
+        theme.fixed_in = note
+    await uow.themes.save(theme)
+    flags = await uow.flags.list_for_theme(theme.id)
+    words = _status_sentence(theme)
+    for flag in flags:
+        assert flag.id is not None
+        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.THEME_STATUS, actor, words))
+    await refresh_post(core, uow, theme, flags, now)
+    await _thread_line(uow, theme, f"{words} — by {actor.mention}", now)
+    told = 0
+    if status in CLOSES_LOOP:
+        told = await close_loop(core, uow, theme, flags, actor, now)
+    log.info("theme %d is now %s", theme.id, status.value)
+    agents = f" {told} agent{'s' if told != 1 else ''} told, with their customers." if told else ""
+    return Reply(Message(f"#{theme.slug} is now *{STATUS_LABEL[status]}*.{agents}"))
+
+
+def _status_sentence(theme: Theme) -> str:
+    match theme.status:
+        case ThemeStatus.FIXED:
+            return f"fixed{f' in {theme.status_note}' if theme.status_note else ''}"
+        case ThemeStatus.WONT_FIX:
+            return f"won't fix: {theme.status_note}"
+        case status:
+            note = f": {theme.status_note}" if theme.status_note else ""
+            return f"{STATUS_LABEL[status]}{note}"
+
+
+async def close_loop(
+    core: Core,
+    uow: UnitOfWork,
+    theme: Theme,
+    flags: Sequence[Flag],
+    actor: Person,
+    now: datetime,
+) -> int:
+    """One direct message per agent who flagged the theme, and a line for the support leads."""
+    by_agent: dict[str, list[Flag]] = defaultdict(list)
+    for flag in flags:
+        by_agent[flag.reporter.user_id].append(flag)
+    for agent_flags in by_agent.values():
+        agent = agent_flags[0].reporter
+        await uow.outbox.record(
+            Outgoing.direct(
+                agent,
+                loop_message(theme, agent_flags, core.config),
+                purpose="theme status to an agent",
+            ),
+            now,
+        )
+    platform = actor.platform
+    leads = core.config.channels_for(platform).support_leads
+    if leads:
+        customers = len({ref for f in flags for ref in f.customer_refs})
+        line = (
+            f"🔁 {theme_title(theme)} is now *{_status_sentence(theme)}* "
+            f"({len(flags)} flag{'s' if len(flags) != 1 else ''}, {customers} "
+            f"customer{'s' if customers != 1 else ''}); {len(by_agent)} "
+            f"agent{'s' if len(by_agent) != 1 else ''} told."
+        )
+        place = Conversation(platform, theme.workspace_id, leads)
+        await uow.outbox.record(
+            Outgoing.post(place, Message(line), purpose="theme status summary", flag_id=None),
+            now,
+        )
+    return len(by_agent)
+
+
+def loop_message(theme: Theme, flags: Sequence[Flag], config: FrontlineConfig) -> Message:
+    """What one agent hears: the decision, and their own flags with their customers."""
+    title = theme_title(theme)
+    match theme.status:
+        case ThemeStatus.FIXED:
+            release = f" in *{theme.status_note}*" if theme.status_note else ""
+            head = f"✅ Fixed{release}: {title}."
+            ask = "You can tell these customers it is fixed:"
+        case ThemeStatus.PLANNED:
+            note = f" ({theme.status_note})" if theme.status_note else ""
+            head = f"🗓️ Planned{note}: {title}. The product team will work on it."
+            ask = "You can tell these customers a fix is planned:"
+        case _:
+            head = (
+                f"🚫 Won't fix: {title}. The product team's reason, as they gave it:\n"
+                f"> {theme.status_note}"
+            )
+            ask = "You can tell these customers:"
+    lines = [head, ask]
+    for flag in flags:
+        refs = customer_refs_text(flag.customer_refs, config.tickets)
+        customer = refs if flag.customer_refs else "no customer attached"
+        lines.append(f"• *{flag.key}* {flag.summary} — {customer}")
+    return Message("\n".join(lines))
+
+
+async def _thread_line(uow: UnitOfWork, theme: Theme, text: str, now: datetime) -> None:
+    if theme.routed_at is None or theme.id is None:
+        return
+    place = theme.post.conversation if theme.post else theme.owner_channel
+    if place is not None:
+        await uow.outbox.record(
+            Outgoing.on_theme_post(OutgoingKind.REPLY, place, theme.id, Message(text)), now
+        )
+
+
+async def _move_owner(
+    core: Core, uow: UnitOfWork, theme: Theme, actor: Person, where: str
+) -> Reply:
+    """Not ours: another channel owns the theme; it gets the post, the old one a line."""
+    assert theme.id is not None
+    channel = where.strip().lstrip("#")
+    mention = channel.removeprefix("<#").rstrip(">").split("|")[0] if channel else ""
+    if not mention:
+        raise UsageError("Say which channel owns it instead, like `owner #identity-team`.")
+    now = core.clock.now()
+    new_place = Conversation(actor.platform, theme.workspace_id, mention)
+    old = owner_channel(core.config, theme, actor.platform)
+    if old == new_place:
+        raise InvalidState(f"#{theme.slug} is already owned by <#{mention}>.")
+    await _thread_line(uow, theme, f"↪️ Not ours — moved to <#{mention}> by {actor.mention}", now)
+    flags = await uow.flags.list_for_theme(theme.id)
+    for flag in flags:
+        assert flag.id is not None
+        await uow.timeline.add(
+            TimelineEvent(
+                flag.id, now, EventKind.ROUTED, actor, f"#{theme.slug} moved to {mention}"
+            )
+        )
+    theme.owner_channel = new_place
+    theme.post = None
+    theme.routed_at = now
+    if theme.status is ThemeStatus.ACKNOWLEDGED:
+        theme.status = ThemeStatus.OPEN
+    await uow.themes.save(theme)
+    message = theme_post(theme, flags, now, core.config)
+    await uow.outbox.record(Outgoing.theme_post(new_place, message, theme.id), now)
+    return Reply(Message(f"#{theme.slug} now belongs to <#{mention}>; it was posted there."))
+
+
+async def _merge(core: Core, uow: UnitOfWork, theme: Theme, actor: Person, rest: str) -> Reply:
+    """Merge `theme` into the one named: its flags move, its tag then leads to the other."""
+    assert theme.id is not None
+    target = await _find(uow, theme.workspace_id, normalise_tag(rest.split(" ")[0].lstrip("#")))
+    assert target.id is not None
+    if target.id == theme.id:
+        raise InvalidState("A theme cannot be merged into itself.")
+    now = core.clock.now()
+    moved = await uow.flags.list_for_theme(theme.id)
+    for flag in moved:
+        assert flag.id is not None
+        flag.theme_id = target.id
+        await uow.flags.save(flag)
+        await uow.timeline.add(
+            TimelineEvent(
+                flag.id, now, EventKind.THEMED, actor, f"#{target.slug} (merged from #{theme.slug})"
+            )
+        )
+    theme.merged_into = target.id
+    theme.status_changed_at = now
+    await uow.themes.save(theme)
+    await _thread_line(uow, theme, f"Merged into #{target.slug} by {actor.mention}", now)
+    await refresh_post(core, uow, target, await uow.flags.list_for_theme(target.id), now)
+    core.themes.forget(theme.workspace_id)
+    return Reply(
+        Message(
+            f"#{theme.slug} is merged into #{target.slug}: {len(moved)} "
+            f"flag{'s' if len(moved) != 1 else ''} moved; the tag #{theme.slug} now leads there."
+        )
+    )

@@ -1,0 +1,253 @@
+"""Which theme a recurring flag joins, in the order PRODUCT.md gives.
+
+1. an explicit `#tag` in the text (`#billing_pdf` is `#billing-pdf`);
+2. a routing rule of `frontline.yml` (keywords and regular expressions → theme and owner);
+3. similarity to the flags of existing themes, at least `themes.similarity`
+   (`bot.themes.similarity`; the model runs in a worker thread, off the event loop);
+4. else a new theme, titled from the text (a flag raised privately gives no words to the title).
+
+Every flag's vector is stored with it, so the index of each workspace is rebuilt from the
+database at start and picks up other replicas' flags before each match.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+import numpy as np
+
+from bot.config.models import RoutingRule, ThemesConfig
+from bot.flags.models import Flag
+from bot.messages import Conversation
+from bot.ports import UnitOfWork
+from bot.themes.embedding import Vector
+from bot.themes.index import ThemeIndex
+from bot.themes.models import Theme, slugify
+from bot.themes.normalise import normalise
+from bot.themes.similarity import LEXICAL_SIMILARITY, SimilarityMatcher, load_embedder
+
+log = logging.getLogger(__name__)
+
+RELOAD_SECONDS = 600.0  # a full rebuild now and then picks up moves and merges made elsewhere
+_BATCH = 5_000
+TITLE_CHARS = 80
+PRIVATE_TITLE = "a problem first raised in a private conversation"
+
+
+class MatchedBy(StrEnum):
+    TAG = "tag"
+    RULE = "rule"
+    SIMILAR = "similar"
+    NEW = "new"
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """The theme a flag joined, and why."""
+
+    theme: Theme
+    how: MatchedBy
+    score: float | None = None
+
+
+_shared: SimilarityMatcher | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_similarity() -> SimilarityMatcher:
+    """The process's one similarity matcher (the model loads once, on first use)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = SimilarityMatcher(*load_embedder())
+        return _shared
+
+
+@dataclass
+class _Workspace:
+    index: ThemeIndex
+    last_id: int = 0
+    loaded_at: float = field(default_factory=time.monotonic)
+
+
+class ThemeMatcher:
+    """Finds the theme of each new recurring flag; holds one vector index per workspace."""
+
+    def __init__(self, similarity: SimilarityMatcher | None = None) -> None:
+        self._similarity = similarity
+        self._workspaces: dict[str, _Workspace] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def similarity(self) -> SimilarityMatcher:
+        if self._similarity is None:
+            self._similarity = shared_similarity()
+        return self._similarity
+
+    def threshold(self, config: ThemesConfig) -> float:
+        """`themes.similarity`, or the word-overlap threshold when the model did not load."""
+        return LEXICAL_SIMILARITY if self.similarity.degraded else config.similarity
+
+    async def vector(self, text: str) -> Vector:
+        return await asyncio.to_thread(self.similarity.vector, text)
+
+    async def match(
+        self,
+        uow: UnitOfWork,
+        config: ThemesConfig,
+        flag: Flag,
+        *,
+        tag: str | None,
+        now: datetime,
+    ) -> Matched:
+        """The theme `flag` joins (created if new); sets the flag's embedding and theme id."""
+        vector = await self.vector(flag.summary)
+        flag.embedding = encode(vector)
+        matched = await self._decide(uow, config, flag, vector, tag=tag, now=now)
+        flag.theme_id = matched.theme.id
+        return matched
+
+    async def _decide(
+        self,
+        uow: UnitOfWork,
+        config: ThemesConfig,
+        flag: Flag,
+        vector: Vector,
+        *,
+        tag: str | None,
+        now: datetime,
+    ) -> Matched:
+        workspace = flag.workspace_id
+        if tag:
+            rule = config.rule_named(tag)
+            theme = await live_theme(uow, await uow.themes.get_by_slug(workspace, tag))
+            if theme is None:
+                theme = await new_theme(uow, flag, now, slug=tag, rule=rule)
+            return Matched(theme, MatchedBy.TAG)
+        rule = config.rule_for(flag.summary)
+        if rule is not None:
+            theme = await live_theme(uow, await uow.themes.get_by_slug(workspace, rule.name))
+            if theme is None:
+                theme = await new_theme(uow, flag, now, slug=rule.name, rule=rule)
+            return Matched(theme, MatchedBy.RULE)
+        index = await self._index(uow, workspace)
+        threshold = self.threshold(config)
+        nearest = await asyncio.to_thread(self.similarity.place, index, vector, threshold)
+        if nearest is not None:
+            theme = await live_theme(uow, await uow.themes.get(nearest.theme_id))
+            if theme is not None:
+                return Matched(theme, MatchedBy.SIMILAR, nearest.score)
+        return Matched(await new_theme(uow, flag, now), MatchedBy.NEW)
+
+    async def _index(self, uow: UnitOfWork, workspace_id: str) -> ThemeIndex:
+        """The workspace's index, with every themed flag stored since it was last read."""
+        async with self._lock:
+            state = self._workspaces.get(workspace_id)
+            if state is None or time.monotonic() - state.loaded_at > RELOAD_SECONDS:
+                state = _Workspace(self.similarity.new_index())
+                self._workspaces[workspace_id] = state
+            dimension = self.similarity.dimension
+            while True:
+                rows = await uow.flags.list_embedded_after(workspace_id, state.last_id, _BATCH)
+                for flag_id, theme_id, blob in rows:
+                    vector = decode(blob, dimension)
+                    if vector is not None:
+                        state.index.add(theme_id, vector)
+                    state.last_id = max(state.last_id, flag_id)
+                if len(rows) < _BATCH:
+                    return state.index
+
+    def forget(self, workspace_id: str) -> None:
+        """Rebuild the workspace's index on next use (after a move or a merge)."""
+        self._workspaces.pop(workspace_id, None)
+
+
+def matched_words(matched: Matched) -> str:
+    """How a flag found its theme, for its timeline."""
+    tag = f"#{matched.theme.slug}"
+    match matched.how:
+        case MatchedBy.TAG:
+            return f"{tag} (tagged)"
+        case MatchedBy.RULE:
+            return f"{tag} (routing rule)"
+        case MatchedBy.SIMILAR:
+            return f"{tag} (similar to its flags: {matched.score or 0:.2f})"
+        case MatchedBy.NEW:
+            return f"{tag} (new theme)"
+
+
+async def live_theme(uow: UnitOfWork, theme: Theme | None) -> Theme | None:
+    """The theme, or the one it was merged into (followed to the end)."""
+    seen: set[int] = set()
+    while theme is not None and theme.merged_into is not None and theme.merged_into not in seen:
+        seen.add(theme.merged_into)
+        theme = await uow.themes.get(theme.merged_into)
+    return theme
+
+
+async def new_theme(
+    uow: UnitOfWork,
+    flag: Flag,
+    now: datetime,
+    *,
+    slug: str | None = None,
+    rule: RoutingRule | None = None,
+) -> Theme:
+    """A theme started by `flag`: titled from its text unless it was raised privately."""
+    private = flag.origin.private
+    title = PRIVATE_TITLE if private else title_from(flag.summary)
+    if slug is None:
+        base = f"theme-{secrets.token_hex(3)}" if private else slugify(title, max_words=5)
+        slug = await unique_slug(uow, flag.workspace_id, base)
+    owner = None
+    if rule is not None and flag.platform in rule.owner:
+        owner = Conversation(flag.platform, flag.workspace_id, rule.owner[flag.platform])
+    theme = Theme(
+        workspace_id=flag.workspace_id,
+        slug=slug,
+        name=title,
+        created_at=now,
+        owner_channel=owner,
+        rule=rule.name if rule is not None else None,
+        title_private=private,
+    )
+    return await uow.themes.add(theme)
+
+
+async def unique_slug(uow: UnitOfWork, workspace_id: str, base: str) -> str:
+    """`base`, or `base-2`, `base-3`… when another theme has it."""
+    slug, n = base, 1
+    while await uow.themes.get_by_slug(workspace_id, slug) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def title_from(text: str) -> str:
+    """A readable theme title: the text without tickets, customers and filler, capitalised."""
+    title = normalise(text) or text
+    if len(title) > TITLE_CHARS:
+        cut = title[:TITLE_CHARS].rsplit(" ", 1)[0]
+        title = (cut or title[:TITLE_CHARS]).rstrip(" ,;:-") + "…"
+    return title[:1].upper() + title[1:]
+
+
+def encode(vector: Vector) -> bytes:
+    """A vector as stored with its flag: float16, little-endian."""
+    return np.asarray(vector, dtype="<f2").tobytes()
+
+
+def decode(blob: bytes, dimension: int) -> Vector | None:
+    """A stored vector, or None when it was made by another embedder (another size)."""
+    if len(blob) != dimension * 2:
+        return None
+    vector = np.frombuffer(blob, dtype="<f2").astype(np.float32)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector

@@ -1,0 +1,153 @@
+"""A theme reaching its threshold is posted once to the team that owns it; later flags update it.
+
+The owner is the theme's own channel (set by a routing rule, or by Not ours), else the triage
+channel of the flag's platform. The post goes through the outbox like every message: once it is
+delivered it becomes the theme's post, which later flags update in place with a thread line each.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.config.models import FrontlineConfig
+from bot.core import Core
+from bot.durations import format_duration
+from bot.flags.models import EventKind, Flag, TimelineEvent
+from bot.messages import Conversation, Message
+from bot.outbox.models import Outgoing, OutgoingKind
+from bot.ports import UnitOfWork
+from bot.themes.models import Theme, ThemeStatus
+from bot.themes.rendering import theme_post, theme_title, thread_line
+
+log = logging.getLogger(__name__)
+
+
+def owner_channel(config: FrontlineConfig, theme: Theme, platform: str) -> Conversation | None:
+    """Where the theme goes: its owner channel, else the platform's triage channel."""
+    if theme.owner_channel is not None and theme.owner_channel.platform == platform:
+        return theme.owner_channel
+    triage = config.channels_for(platform).triage
+    return Conversation(platform, theme.workspace_id, triage) if triage else None
+
+
+def threshold_reached(
+    config: FrontlineConfig, theme: Theme, flags: Sequence[Flag], now: datetime
+) -> bool:
+    """`flags` flags from at least `distinct` agents or customers within `within`."""
+    threshold = config.themes.threshold_for(
+        config.themes.rule_named(theme.rule) if theme.rule else None
+    )
+    recent = [f for f in flags if f.created_at > now - threshold.within]
+    agents = {f.reporter.user_id for f in recent}
+    customers = {ref for f in recent for ref in f.customer_refs}
+    return len(recent) >= threshold.flags and max(len(agents), len(customers)) >= threshold.distinct
+
+
+async def after_new_flag(
+    core: Core, uow: UnitOfWork, theme: Theme, flag: Flag, now: datetime
+) -> str:
+    """Route, update or reopen the theme now that `flag` joined it; a sentence for the agent."""
+    assert theme.id is not None and flag.id is not None
+    flags = await uow.flags.list_for_theme(theme.id)
+    if theme.status is ThemeStatus.FIXED:
+        return await _regression(core, uow, theme, flags, flag, now)
+    if theme.routed_at is not None:
+        await refresh_post(core, uow, theme, flags, now)
+        place = theme.post.conversation if theme.post else theme.owner_channel
+        if place is not None:
+            await uow.outbox.record(
+                Outgoing.on_theme_post(
+                    OutgoingKind.REPLY, place, theme.id, thread_line(flag, core.config)
+                ),
+                now,
+            )
+        return " It is already with the owning team; your flag was added to the theme's thread."
+    if not threshold_reached(core.config, theme, flags, now):
+        return ""
+    return await route(core, uow, theme, flags, flag, now)
+
+
+async def route(
+    core: Core,
+    uow: UnitOfWork,
+    theme: Theme,
+    flags: Sequence[Flag],
+    flag: Flag,
+    now: datetime,
+) -> str:
+    """Post the theme to its owner channel (once) and say so on the flag's timeline."""
+    assert theme.id is not None and flag.id is not None
+    place = owner_channel(core.config, theme, flag.platform)
+    if place is None:
+        detail = (
+            f"theme #{theme.slug} reached its threshold but has no channel to go to on "
+            f"{flag.platform} (give its rule an owner, or set channels.{flag.platform}.triage)"
+        )
+        log.warning("%s", detail)
+        await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.DELIVERY_FAILED, None, detail))
+        return " It reached the threshold, but no channel is configured to send it to."
+    theme.owner_channel = place
+    theme.routed_at = now
+    await uow.themes.save(theme)
+    message = theme_post(theme, flags, now, core.config)
+    await uow.outbox.record(Outgoing.theme_post(place, message, theme.id), now)
+    await uow.timeline.add(
+        TimelineEvent(flag.id, now, EventKind.ROUTED, None, f"#{theme.slug} to {place.channel_id}")
+    )
+    log.info("theme %d routed in workspace %s", theme.id, theme.workspace_id)
+    return f" That makes {len(flags)}: the theme was sent to the owning team."
+
+
+async def refresh_post(
+    core: Core, uow: UnitOfWork, theme: Theme, flags: Sequence[Flag], now: datetime
+) -> None:
+    """Update the theme's post in place (counts, quotes, status, buttons)."""
+    if theme.routed_at is None or theme.id is None:
+        return
+    place = theme.post.conversation if theme.post else theme.owner_channel
+    if place is None:
+        return
+    message = theme_post(theme, flags, now, core.config)
+    await uow.outbox.record(
+        Outgoing.on_theme_post(OutgoingKind.UPDATE, place, theme.id, message), now
+    )
+
+
+async def _regression(
+    core: Core,
+    uow: UnitOfWork,
+    theme: Theme,
+    flags: Sequence[Flag],
+    flag: Flag,
+    now: datetime,
+) -> str:
+    """A flag on a Fixed theme reopens it and alerts the owner channel."""
+    assert theme.id is not None and flag.id is not None
+    release = f" in {theme.fixed_in}" if theme.fixed_in else ""
+    if theme.fixed_at is None or (now - theme.fixed_at).total_seconds() < 60:
+        when = "just after the fix"
+    else:
+        when = f"{format_duration(now - theme.fixed_at)} after the fix"
+    theme.status = ThemeStatus.OPEN
+    theme.status_note = None
+    theme.status_changed_at = now
+    await uow.themes.save(theme)
+    await uow.timeline.add(
+        TimelineEvent(flag.id, now, EventKind.REOPENED, None, f"#{theme.slug}: regression")
+    )
+    text = (
+        f"⚠️ *Regression:* {theme_title(theme)} was flagged again ({flag.key}) "
+        f"{when}{release}. It is open again."
+    )
+    place = owner_channel(core.config, theme, flag.platform)
+    if place is not None:
+        await uow.outbox.record(
+            Outgoing.post(place, Message(text), purpose="regression alert", flag_id=None), now
+        )
+    if theme.routed_at is None:
+        await route(core, uow, theme, flags, flag, now)
+    else:
+        await refresh_post(core, uow, theme, flags, now)
+    return f" The theme had been marked fixed{release}; it is reopened and its team alerted."

@@ -1,0 +1,53 @@
+"""Themes: routing, lifecycle and merges; flags: their text's vector and a private origin.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+Timestamp = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("themes") as batch:
+        batch.add_column(sa.Column("rule_name", sa.String(), nullable=True))
+        batch.add_column(sa.Column("routed_at", Timestamp, nullable=True))
+        batch.add_column(sa.Column("fixed_at", Timestamp, nullable=True))
+        batch.add_column(sa.Column("fixed_in", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column("title_private", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    with op.batch_alter_table("flags") as batch:
+        batch.add_column(
+            sa.Column("origin_private", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch.add_column(sa.Column("embedding", sa.LargeBinary(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("flags") as batch:
+        batch.drop_column("embedding")
+        batch.drop_column("origin_private")
+    with op.batch_alter_table("themes") as batch:
+        for column in (
+            "title_private",
+            "merged_into_id",
+            "fixed_in",
+            "fixed_at",
+            "routed_at",
+            "rule_name",
+        ):
+            batch.drop_column(column)
