@@ -8,12 +8,21 @@ the default `themes.similarity` can be calibrated from the curve.
 
     .venv/bin/python -m bench.themes_eval                 # the table
     .venv/bin/python -m bench.themes_eval --curve         # F1 per threshold, each method
+    .venv/bin/python -m bench.themes_eval --console       # end to end, as a new user would
+
+`--console` types every flag as `/flag recurring …` into a real `frontline console` (default
+configuration, fresh database in a scratch folder) and reads its theme from the confirmation.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,12 +96,50 @@ def replay(
     return assigned
 
 
+CONFIRMATION = re.compile(r"recorded under theme #([a-z0-9-]+)")
+
+
+def console_replay(texts: Sequence[str]) -> tuple[list[str], float]:
+    """Each text typed into `frontline console`; the themes its confirmations name, s/flag."""
+    script = "".join(f"/flag recurring {text}\n" for text in texts) + "quit\n"
+    frontline = Path(sys.executable).with_name("frontline")
+    with tempfile.TemporaryDirectory() as scratch:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [str(frontline), "console"],
+            input=script,
+            capture_output=True,
+            text=True,
+            cwd=scratch,
+            env={**os.environ, "FRONTLINE_CONFIG": str(Path(scratch) / "none.yml")},
+            check=True,
+        )
+        elapsed = time.perf_counter() - start
+    themes = CONFIRMATION.findall(done.stdout)
+    if len(themes) != len(texts):
+        raise SystemExit(
+            f"{len(themes)} confirmations for {len(texts)} flags:\n{done.stdout[-2000:]}"
+        )
+    return themes, elapsed / len(texts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", type=Path, default=EVAL_SET)
     parser.add_argument("--curve", action="store_true")
+    parser.add_argument("--console", action="store_true")
     args = parser.parse_args()
     texts, labels = load_set(args.set)
+    if args.console:
+        themes, per_flag = console_replay(texts)
+        ids = {slug: n for n, slug in enumerate(dict.fromkeys(themes))}
+        score = pairwise([ids[t] for t in themes], labels)
+        print(
+            f"frontline console, default configuration: precision {score.precision:.2f}, "
+            f"recall {score.recall:.2f}, F1 {score.f1:.2f}, {score.themes} themes for "
+            f"{len(set(labels))} labels; {per_flag * 1000:.0f} ms per flag end to end"
+        )
+        return
     default = ThemesConfig().similarity
     minilm = MiniLmEmbedder()
     minilm.load()

@@ -84,9 +84,15 @@ class Outgoing:
 
     @classmethod
     def on_theme_post(
-        cls, kind: OutgoingKind, conversation: Conversation, theme_id: int, message: Message
+        cls,
+        kind: OutgoingKind,
+        conversation: Conversation,
+        theme_id: int,
+        message: Message,
+        *,
+        ref: MessageRef | None = None,
     ) -> Outgoing:
-        """A thread reply under, or an update of, the theme's post."""
+        """A thread reply under, or an update of, the theme's post (`ref`, else its post then)."""
         purpose = "theme thread line" if kind is OutgoingKind.REPLY else "theme post update"
         return cls(
             kind,
@@ -95,6 +101,7 @@ class Outgoing:
             message,
             purpose,
             channel_id=conversation.channel_id,
+            ref=ref,
             theme_id=theme_id,
         )
 

@@ -210,9 +210,11 @@ async def _thread_line(uow: UnitOfWork, theme: Theme, text: str, now: datetime) 
         return
     place = theme.post.conversation if theme.post else theme.owner_channel
     if place is not None:
-        await uow.outbox.record(
-            Outgoing.on_theme_post(OutgoingKind.REPLY, place, theme.id, Message(text)), now
+        # The post known now: a move (Not ours) replaces the theme's post before delivery.
+        outgoing = Outgoing.on_theme_post(
+            OutgoingKind.REPLY, place, theme.id, Message(text), ref=theme.post
         )
+        await uow.outbox.record(outgoing, now)
 
 
 async def _move_owner(
