@@ -175,7 +175,7 @@ async def test_a_theme_is_posted_once_at_its_threshold_then_updated_in_place() -
 
 async def test_the_threshold_counts_distinct_agents_or_customers_within_its_window() -> None:
     world = themes_world()
-    for day in range(3):
+    for _ in range(3):
         await theme_of(world, "ana", "CSV export has no date column")  # one agent, no customer
         world.clock.advance(timedelta(hours=1))
     assert world.chat.of_kind("post") == []
