@@ -47,7 +47,9 @@ def full_flag(number: int, *, theme_id: int | None = None) -> Flag:
         summary="SSO login loops after password reset — ünïcode ✓",
         severity=Severity.HIGH,
         status=FlagStatus.RESOLVED,
-        origin=Where(channel("C-SUPPORT"), thread_id="1700000000.000100", message_id="1700.2"),
+        origin=Where(
+            channel("C-SUPPORT"), thread_id="1700000000.000100", message_id="1700.2", private=True
+        ),
         created_at=cet,
         customer_refs=(
             CustomerRef(CustomerRefKind.TICKET, "ZD-9912"),
@@ -71,6 +73,7 @@ def full_flag(number: int, *, theme_id: int | None = None) -> Flag:
         update_steps=1,
         update_next_at=cet + timedelta(hours=5),
         silent_since=cet + timedelta(hours=4),
+        embedding=bytes(range(256)) * 3,
     )
 
 

@@ -50,6 +50,12 @@ async def test_a_fully_populated_theme_round_trips(uow_factory: UnitOfWorkFactor
         post=MessageRef(channel("C-IDENTITY"), "1700.5", "1700.1"),
         status_note="fix planned for 4.3",
         status_changed_at=T0 + timedelta(days=1),
+        rule="sso-login",
+        routed_at=T0 + timedelta(hours=2),
+        fixed_at=T0 + timedelta(hours=3),
+        fixed_in="4.2",
+        merged_into=41,
+        title_private=True,
     )
     async with uow_factory() as uow:
         added = await uow.themes.add(theme)
@@ -99,3 +105,27 @@ async def test_list_all_is_newest_first_per_workspace(uow_factory: UnitOfWorkFac
         await uow.commit()
     async with uow_factory() as uow:
         assert [t.slug for t in await uow.themes.list_all(WORKSPACE)] == ["c", "b", "a"]
+
+
+async def test_embedded_flags_are_listed_after_an_id_in_order(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        theme = await uow.themes.add(make_theme("exports"))
+        assert theme.id is not None
+        await uow.flags.add(make_flag(1, theme_id=theme.id, embedding=b"\x01\x02"))
+        await uow.flags.add(make_flag(2, theme_id=theme.id))  # no vector: not listed
+        await uow.flags.add(make_flag(3, embedding=b"\x03\x04"))  # no theme: not listed
+        await uow.flags.add(make_flag(4, theme_id=theme.id, embedding=b"\x05\x06"))
+        await uow.flags.add(
+            make_flag(5, workspace_id="T-OTHER", theme_id=theme.id, embedding=b"\x07\x08")
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        rows = await uow.flags.list_embedded_after(WORKSPACE, 0, 10)
+        assert [(t, e) for _, t, e in rows] == [(theme.id, b"\x01\x02"), (theme.id, b"\x05\x06")]
+        first_id = rows[0][0]
+        assert [e for _, _, e in await uow.flags.list_embedded_after(WORKSPACE, first_id, 10)] == [
+            b"\x05\x06"
+        ]
+        assert len(await uow.flags.list_embedded_after(WORKSPACE, 0, 1)) == 1
