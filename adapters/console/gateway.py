@@ -32,6 +32,12 @@ def conversation(channel: str) -> Conversation:
     return Conversation(PLATFORM, WORKSPACE, channel.lstrip("#"))
 
 
+def is_private(channel: str) -> bool:
+    """The console's private conversations: `dm`, and channels named `dm-…` or `private-…`."""
+    name = channel.lstrip("#")
+    return name == "dm" or name.startswith(("dm-", "private-"))
+
+
 class ConsoleGateway:
     """Implements the ChatGateway port by printing to the terminal and remembering messages."""
 

@@ -8,7 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from adapters.console.gateway import PLATFORM, WORKSPACE, ConsoleGateway, conversation
+from adapters.console.gateway import (
+    PLATFORM,
+    WORKSPACE,
+    ConsoleGateway,
+    conversation,
+    is_private,
+)
 from adapters.console.render import message_lines
 from bot import dispatch
 from bot.clock import FakeClock
@@ -29,7 +35,8 @@ Console commands (you act as a person in a channel):
   /flag …                 run a /flag command (try /flag help); /flag alone opens the form
   @frontline flag …       mention the bot instead of using the slash command
   as <name>               become someone else, e.g. `as maria`
-  in <channel>            move to a channel, e.g. `in escalations`
+  in <channel>            move to a channel, e.g. `in escalations`; `dm` and channels named
+                          dm-… or private-… are private (flags there are never quoted)
   say <text>              post a plain message in the current channel
   press <msg> <button>    press a button of a message, by numbers (`press 3 1`) or label
   reply <msg> <text>      reply in the thread of message <msg>, e.g. `reply 3 on it`
@@ -96,7 +103,7 @@ class ConsoleSession:
         return Person(PLATFORM, WORKSPACE, self.user, self.user)
 
     def _where(self, thread: str | None = None) -> Where:
-        return Where(conversation(self.channel), thread)
+        return Where(conversation(self.channel), thread, private=is_private(self.channel))
 
     async def handle_line(self, line: str) -> bool:
         """Handle one typed line; False when the session should end."""

@@ -30,6 +30,7 @@ from adapters.slack.payloads import (
     ChatEvent,
     SlashCommand,
     ViewSubmission,
+    is_private,
 )
 from adapters.slack.people import People
 from bot import dispatch
@@ -99,7 +100,7 @@ class Interactions:
         actor = command.actor
         person = await self._people.person(actor.team_id, actor.user_id, actor.name)
         origin = Origin(person, command.channel_id, response_url=command.response_url)
-        where = Where(_conversation(actor.team_id, command.channel_id))
+        where = Where(_conversation(actor.team_id, command.channel_id), private=command.private)
         await self._answer(
             origin,
             lambda: dispatch.handle_command(
@@ -124,11 +125,13 @@ class Interactions:
                 )
             except DeliveryError:
                 source_link = None
+        channel = context.channel_id or actor.user_id
         where = Where(
             # Without a channel (never from our own forms), a user id is the app's DM with them.
-            _conversation(actor.team_id, context.channel_id or actor.user_id),
+            _conversation(actor.team_id, channel),
             context.thread_ts,
             context.message_ts,
+            private=not context.channel_id or is_private(channel),
         )
         await self._answer(
             origin,
@@ -201,7 +204,7 @@ class Interactions:
         person = await self._people.person(event.actor.team_id, event.actor.user_id)
         origin = Origin(person, event.channel_id, event.thread_ts)
         conversation = _conversation(event.actor.team_id, event.channel_id)
-        return person, origin, Where(conversation, event.thread_ts, event.ts)
+        return person, origin, Where(conversation, event.thread_ts, event.ts, private=event.private)
 
     def mention_command(self, event: ChatEvent) -> str | None:
         """The `/flag` text of `@Frontline flag …`; None when the mention is not a command."""

@@ -32,6 +32,7 @@ class SlashCommand:
     channel_id: str
     trigger_id: str
     response_url: str | None
+    private: bool = False  # a DM, a group DM or a private channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,7 @@ class ChatEvent:
     tab: str = ""
     from_bot: bool = False
     subtype: str | None = None
+    private: bool = False  # written in a DM, a group DM or a private channel
 
 
 def parse_http_body(content_type: str, raw: bytes) -> dict[str, Any]:
@@ -148,6 +150,26 @@ def parse_slash_command(body: dict[str, Any]) -> SlashCommand:
         channel_id=_id(body, "channel_id"),
         trigger_id=_id(body, "trigger_id"),
         response_url=_text(body, "response_url") or None,
+        private=is_private(_id(body, "channel_id"), name=_text(body, "channel_name")),
+    )
+
+
+_PRIVATE_NAMES = ("directmessage", "privategroup")
+_PRIVATE_TYPES = ("im", "mpim", "group", "private_channel")
+
+
+def is_private(channel_id: str, *, name: str = "", kind: str = "") -> bool:
+    """Whether a conversation is not a public channel, from what the payload says of it.
+
+    Slash commands name DMs `directmessage`, private channels `privategroup` and group DMs
+    `mpdm-…`; message events give `channel_type`; ids starting with D (DMs) and G (older private
+    channels and group DMs) say it where nothing else does.
+    """
+    return (
+        name in _PRIVATE_NAMES
+        or name.startswith("mpdm-")
+        or kind in _PRIVATE_TYPES
+        or channel_id[:1] in ("D", "G")
     )
 
 
@@ -251,6 +273,7 @@ def parse_event(body: dict[str, Any]) -> ChatEvent:
             text=_text(event, "text"),
             from_bot=from_bot,
             subtype=subtype,
+            private=is_private(_id(event, "channel"), kind=_text(event, "channel_type")),
         )
     return ChatEvent(event_id, kind, Actor(team_id, _text(event, "user")), "", "")
 

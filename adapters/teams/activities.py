@@ -95,7 +95,12 @@ def where_of(activity: Activity) -> Where:
     thread = root if root and root != activity.id else None
     if thread is None and activity.reply_to_id and conversation_type_of(activity) == CHANNEL:
         thread = str(activity.reply_to_id)
-    return Where(Conversation(PLATFORM, tenant_of(activity), base), thread, activity.id)
+    # A personal chat or a group chat is private; a channel is not (Teams' private channels
+    # are not told apart in the activity).
+    private = conversation_type_of(activity) != CHANNEL
+    return Where(
+        Conversation(PLATFORM, tenant_of(activity), base), thread, activity.id, private=private
+    )
 
 
 def person_of(activity: Activity, account: ChannelAccount, name: str) -> Person:

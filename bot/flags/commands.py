@@ -255,9 +255,7 @@ def _change_theme(text: str) -> ChangeTheme:
             "theme", f"Start with the theme's tag, like `#csv-export`, not `{_clip(tag_word)}`."
         )
     verb_word, _, rest = after.strip().partition(" ")
-    lowered = verb_word.lower().replace(
-        "\u2019", "'"
-    )  # phones type a curly apostrophe
+    lowered = verb_word.lower().replace("\u2019", "'")  # phones type a curly apostrophe
     if lowered in ("won't", "wont") and rest.lower().startswith("fix"):
         rest = rest[3:]
     verb = _THEME_VERBS.get(lowered.replace("-", "").replace("_", ""))

@@ -20,7 +20,7 @@ from bot.themes.embedding import Vector
 CENTROID_WEIGHT = 0.7
 TOP_MEMBERS = 2
 MEMBERS_KEPT = 40  # per theme, the most recent; bounds memory and time with very large themes
-CANDIDATES = 32  # themes scored in full per query: the nearest by centroid and by member
+CANDIDATES = 64  # themes scored in full per query: the nearest by centroid
 _GROW = 256
 
 
@@ -131,22 +131,19 @@ class ThemeIndex:
         """The theme most like `vector`, or None when there is none."""
         excluded = set(exclude)
         centroid_sims = self._centroids.scores(vector)
-        member_sims = self._members.scores(vector)
-        candidates: set[int] = set()
-        for sims, owner in (
-            (centroid_sims, self._centroid_theme),
-            (member_sims, self._member_theme),
-        ):
-            k = min(CANDIDATES, len(sims))
-            if k == 0:
-                continue
-            top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(k)
-            candidates.update(owner[int(row)] for row in top if sims[row] > -2.0)
+        k = min(CANDIDATES, len(centroid_sims))
+        if k == 0:
+            return None
+        top = np.argpartition(-centroid_sims, k - 1)[:k] if k < len(centroid_sims) else range(k)
         best: Nearest | None = None
-        for theme_id in candidates - excluded:
-            centroid_row, rows = self._themes[theme_id]
-            members = float(np.sort(member_sims[rows])[::-1][:TOP_MEMBERS].mean())
-            centroid = float(centroid_sims[centroid_row])
+        for row in top:
+            theme_id = self._centroid_theme.get(int(row))
+            if theme_id is None or theme_id in excluded:
+                continue
+            _, rows = self._themes[theme_id]
+            member_sims = self._members.matrix[rows] @ vector
+            members = float(np.sort(member_sims)[::-1][:TOP_MEMBERS].mean())
+            centroid = float(centroid_sims[row])
             score = self.centroid_weight * centroid + (1 - self.centroid_weight) * members
             if best is None or score > best.score:
                 best = Nearest(theme_id, score)

@@ -245,10 +245,12 @@ class InMemoryFlagRepository:
         self, workspace_id: str, after_id: int, limit: int
     ) -> Sequence[tuple[int, int, bytes]]:
         flags = self._where(
-            lambda f: f.workspace_id == workspace_id
-            and (f.id or 0) > after_id
-            and f.theme_id is not None
-            and f.embedding is not None
+            lambda f: (
+                f.workspace_id == workspace_id
+                and (f.id or 0) > after_id
+                and f.theme_id is not None
+                and f.embedding is not None
+            )
         )
         flags = sorted(flags, key=lambda f: f.id or 0)[:limit]
         return [(f.id or 0, f.theme_id or 0, f.embedding or b"") for f in flags]

@@ -1,0 +1,67 @@
+"""Recurring themes on Teams: the real server, a fake connector; routed, updated, closed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.teams.connector import FakeConnector
+from tests.teams.harness import (
+    ANA,
+    MARIA,
+    TOM,
+    card_press,
+    channel_message,
+    group_chat_message,
+    start_teams,
+)
+from tests.teams.test_escalation_flow import card_actions, direct_messages_to
+
+TRIAGE = "19:triage-channel@thread.tacv2"
+CONFIG = f"""\
+channels:
+  teams:
+    triage: "{TRIAGE}"
+managers:
+  teams:
+    on_duty: ["{MARIA["aadObjectId"]}"]
+"""
+
+
+async def test_a_theme_card_in_triage_updated_in_place_then_fixed_and_told(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    teams = await start_teams(tmp_path, connector, config=CONFIG)
+    try:
+        # Maria speaks in triage once, so Frontline knows the channel (a conversation reference).
+        await teams.send(channel_message("flag help", sender=MARIA, channel=TRIAGE))
+        await teams.send(channel_message("flag recurring CSV export has no date column ZD-1"))
+        await teams.send(
+            channel_message("flag recurring export CSV missing date column ZD-2", sender=TOM)
+        )
+        await teams.send(channel_message("flag recurring the date col is gone from csv ZD-3"))
+        [card] = teams.connector.of("create")
+        assert card.body["channelData"]["channel"]["id"] == TRIAGE
+        assert "Theme #csv-export-has-no-date" in card.texts()
+        assert card_actions(card) == ["Acknowledge", "Planned", "Fixed", "Won't fix", "Not ours"]
+
+        # From a group chat: counted, not quoted.
+        await teams.send(group_chat_message("flag recurring csv export lacks dates for globex"))
+        assert len(teams.connector.of("create")) == 1
+        update = teams.connector.of("update")[-1]
+        assert "globex" not in update.texts() and "counted, not quoted" in update.texts()
+
+        root = card.result["activityId"]
+        theme_id = card.body["activity"]["attachments"][0]["content"]["actions"][2]["data"]["value"]
+        press = card_press(
+            "theme_fixed",
+            {"action_id": "theme_fixed", "value": theme_id},
+            root=root,
+            channel=TRIAGE,
+        )
+        status, body = await teams.send(press)
+        assert status == 200 and "is now fixed. 2 agents told" in body["value"]
+        ana_dm = " ".join(direct_messages_to(teams, ANA))
+        assert "Fixed:" in ana_dm and "ZD-1" in ana_dm and "ZD-2" not in ana_dm
+        assert any("ZD-2" in text for text in direct_messages_to(teams, TOM))
+    finally:
+        await teams.close()
