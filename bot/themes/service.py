@@ -1,4 +1,4 @@
-"""Use cases of themes: which theme a recurring flag belongs to, and the theme list."""
+"""Use cases of themes: the weekly count and `/flag themes`."""
 
 from __future__ import annotations
 
@@ -8,16 +8,11 @@ from bot.core import Core
 from bot.flags.permissions import can_see
 from bot.messages import Conversation, Message, Person, Reply
 from bot.ports import UnitOfWork
-from bot.themes.models import Theme, ThemeStatus
+from bot.themes.models import Theme
+from bot.themes.rendering import STATUS_LABEL, theme_title
 
 WEEK = timedelta(days=7)
-STATUS_LABEL = {
-    ThemeStatus.OPEN: "open",
-    ThemeStatus.ACKNOWLEDGED: "acknowledged",
-    ThemeStatus.PLANNED: "planned",
-    ThemeStatus.FIXED: "fixed",
-    ThemeStatus.WONT_FIX: "won't fix",
-}
+SHOWN = 25
 
 
 async def weekly_count(uow: UnitOfWork, theme: Theme, now: datetime) -> int:
@@ -26,31 +21,47 @@ async def weekly_count(uow: UnitOfWork, theme: Theme, now: datetime) -> int:
     return (await uow.flags.count_by_theme_since([theme.id], now - WEEK))[theme.id]
 
 
+def trend(this_week: int, last_week: int) -> str:
+    """`↑ from 2`, `↓ from 5`, `= last week` or `new this week`."""
+    if last_week == 0:
+        return "new this week" if this_week else "quiet"
+    if this_week > last_week:
+        return f"↑ from {last_week}"
+    if this_week < last_week:
+        return f"↓ from {last_week}"
+    return "= last week"
+
+
 async def list_themes(
     core: Core, *, viewer: Person, acting_from: Conversation | None = None
 ) -> Reply:
-    """The workspace's themes, busiest this week first.
+    """The workspace's themes, busiest this week first: count, trend, owner and status.
 
-    A theme is named from its first flag; when the viewer may not read that flag, its name
-    and tag are withheld too.
+    A theme is named from its first flag; when the viewer may not read that flag, its name and
+    tag (made from the same words) are withheld too.
     """
     now = core.clock.now()
     async with core.uow() as uow:
-        themes = await uow.themes.list_all(viewer.workspace_id)
+        themes = [t for t in await uow.themes.list_all(viewer.workspace_id) if not t.merged_into]
         ids = [t.id for t in themes if t.id is not None]
-        counts = await uow.flags.count_by_theme_since(ids, now - WEEK)
-        counted = [(counts.get(t.id or 0, 0), t) for t in themes]
+        this_week = await uow.flags.count_by_theme_since(ids, now - WEEK)
+        since_last = await uow.flags.count_by_theme_since(ids, now - 2 * WEEK)
+        counted = [(this_week.get(t.id or 0, 0), t) for t in themes]
         counted.sort(key=lambda pair: (-pair[0], pair[1].slug))
-        shown = counted[:25]
+        shown = counted[:SHOWN]
         firsts = {t.id: await uow.flags.list_for_theme(t.id) for _, t in shown if t.id}
     if not counted:
         return Reply(Message("No themes yet. `/flag recurring …` starts one."))
     lines = []
     for n, theme in shown:
+        last = since_last.get(theme.id or 0, 0) - n
         flags = firsts.get(theme.id or 0) or []
-        title = f"*#{theme.slug}* — {theme.name}"
+        title = f"*{theme_title(theme)}*"
         if flags and not await can_see(core, flags[0], viewer, acting_from):
             title = "_a theme first raised in a conversation you are not in_"
-        lines.append(f"{title} · {n} this week · {STATUS_LABEL[theme.status]}")
-    more = f"\n…and {len(counted) - 25} more" if len(counted) > 25 else ""
-    return Reply(Message("*Themes*\n" + "\n".join(lines) + more))
+        owner = f"<#{theme.owner_channel.channel_id}>" if theme.owner_channel else "not routed yet"
+        lines.append(
+            f"{title} · {n} this week ({trend(n, last)}) · {owner} · {STATUS_LABEL[theme.status]}"
+        )
+    more = f"\n…and {len(counted) - SHOWN} more" if len(counted) > SHOWN else ""
+    return Reply(Message("*Themes this week*\n" + "\n".join(lines) + more))
