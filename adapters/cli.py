@@ -25,6 +25,7 @@ COMMANDS = {
     "db": "database maintenance: `frontline db upgrade` applies migrations",
     "outbox": "list messages not yet delivered or given up; `outbox retry` sends them again",
     "teams-package": "write the Teams app package (manifest and icons, zipped) to upload",
+    "export": "write every flag with its theme, status and timestamps as CSV or JSON",
 }
 
 
@@ -62,6 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument(
         "output", nargs="?", default="frontline-teams.zip", help="zip file to write"
     )
+    export = sub.add_parser("export", help=COMMANDS["export"], description=COMMANDS["export"])
+    export.add_argument("--format", choices=("csv", "json"), default="csv", dest="fmt")
+    export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--include-private",
+        action="store_true",
+        help="include the words of flags raised in private conversations (left out by default)",
+    )
+    export.add_argument(
+        "--console",
+        action="store_true",
+        help="export the console's database in this folder instead of DATABASE_URL",
+    )
     return parser
 
 
@@ -89,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(
         config_path=args.config, check_combinations=args.command != "teams-package"
     )
-    _configure_logging(settings, quiet=args.command in ("console", "demo"))
+    _configure_logging(settings, quiet=args.command in ("console", "demo", "export"))
     if args.command == "console":
         from adapters.console.repl import run_console
 
@@ -111,6 +125,20 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         ids = args.ids if retrying else []
         return asyncio.run(run_outbox(settings, retry=ids, retry_dead=retrying and args.dead))
+    if args.command == "export":
+        from adapters.console.repl import console_database_url
+        from adapters.export_command import run_export
+
+        url = console_database_url() if args.console else None
+        return asyncio.run(
+            run_export(
+                settings,
+                output=args.output,
+                fmt=args.fmt,
+                include_private=args.include_private,
+                url=url,
+            )
+        )
     if args.command == "teams-package":
         from adapters.teams.package import write_teams_package
 

@@ -99,6 +99,10 @@ class FlagRepository(Protocol):
         """Open escalations nobody has acknowledged yet, oldest first."""
         ...
 
+    async def page(self, after_id: int, limit: int) -> Sequence[Flag]:
+        """Flags of every workspace with an id above `after_id`, in id order (exports)."""
+        ...
+
     async def list_embedded_after(
         self, workspace_id: str, after_id: int, limit: int
     ) -> Sequence[tuple[int, int, bytes]]:

@@ -152,6 +152,10 @@ class SqlFlagRepository:
             FlagRow.acknowledged_by_id.is_(None),
         )
 
+    async def page(self, after_id: int, limit: int) -> Sequence[Flag]:
+        query = select(FlagRow).where(FlagRow.id > after_id).order_by(FlagRow.id).limit(limit)
+        return [read_flag(row) for row in await self._session.scalars(query)]
+
     async def list_embedded_after(
         self, workspace_id: str, after_id: int, limit: int
     ) -> Sequence[tuple[int, int, bytes]]:

@@ -23,6 +23,11 @@ then `as maria`, `reply <message> on it` or `press <message> 1`, and `+2h` to mo
 Type `help` for every console command."""
 
 
+def console_database_url() -> str:
+    """The console's own database, in the current folder."""
+    return f"sqlite+aiosqlite:///{Path.cwd() / CONSOLE_DATABASE}"
+
+
 async def run_console(
     settings: Settings,
     *,
@@ -32,7 +37,7 @@ async def run_console(
     """Read lines until `quit` or end of input, acting as people in channels."""
     clock = FakeClock(datetime.now(UTC).replace(second=0, microsecond=0))
     gateway = ConsoleGateway(write)
-    url = f"sqlite+aiosqlite:///{Path.cwd() / CONSOLE_DATABASE}"
+    url = console_database_url()
     runtime = await open_runtime(
         settings,
         clock=clock,

@@ -241,6 +241,10 @@ class InMemoryFlagRepository:
             )
         )
 
+    async def page(self, after_id: int, limit: int) -> Sequence[Flag]:
+        flags = sorted(self._where(lambda f: (f.id or 0) > after_id), key=lambda f: f.id or 0)
+        return flags[:limit]
+
     async def list_embedded_after(
         self, workspace_id: str, after_id: int, limit: int
     ) -> Sequence[tuple[int, int, bytes]]:
