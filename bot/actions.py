@@ -10,6 +10,7 @@ class ActionId(StrEnum):
     CUSTOMER_UPDATED = "flag_customer_updated"
     SNOOZE = "flag_snooze"
     RESOLVE = "flag_resolve"
+    WRONG_THEME = "flag_wrong_theme"  # on a recurring flag's confirmation
     # On a theme's routed post; the value is the theme's id.
     THEME_ACKNOWLEDGE = "theme_acknowledge"
     THEME_PLANNED = "theme_planned"

@@ -35,7 +35,7 @@ from bot.flags.models import FlagKind, parse_flag_number
 from bot.flags.rendering import help_message
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.stats import team_stats
-from bot.themes.corrections import move_flag
+from bot.themes.corrections import move_flag, suggest_themes
 from bot.themes.lifecycle import change_theme, theme_by_id
 from bot.themes.service import list_themes
 
@@ -154,6 +154,8 @@ async def handle_action(
     place = pressed_on.conversation if pressed_on is not None else None
     if action in THEME_ACTIONS:
         return await _theme_button(core, actor, action, number, place)
+    if action is ActionId.WRONG_THEME:
+        return await suggest_themes(core, actor=actor, number=number, acting_from=place)
     match action:
         case ActionId.ACKNOWLEDGE:
             return await acknowledge(

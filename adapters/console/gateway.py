@@ -129,7 +129,11 @@ class ConsoleGateway:
         return None
 
     async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
-        self._show(f"only @{person.user_id} sees this", message)
+        heading = f"only @{person.user_id} sees this"
+        if message.buttons:  # numbered, so its buttons can be pressed (`press <n> 1`)
+            place = conversation(route.get("channel_id") or f"dm-{person.user_id}")
+            heading += f" · message {self.record(place, 'Frontline', message, None)}"
+        self._show(heading, message)
 
     async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
         return SentLookup(known=True)  # the console never fails half-way

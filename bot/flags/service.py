@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from bot.actions import ActionId
 from bot.core import Core
 from bot.durations import format_duration
 from bot.errors import FlagNotFound, InvalidState
@@ -24,7 +25,7 @@ from bot.flags.rendering import (
     timeline_message,
     withheld_line,
 )
-from bot.messages import Conversation, Message, Person, Reply, Where
+from bot.messages import Button, Conversation, Message, Person, Reply, Where
 from bot.outbox.models import POST_LINK
 from bot.ports import UnitOfWork
 from bot.themes.matching import matched_words
@@ -89,7 +90,8 @@ async def raise_flag(
         return Reply(
             Message(
                 f"🚩 *{flag.key}* recorded under theme *#{matched.theme.slug}* "
-                f"({count} flag{'s' if count != 1 else ''} this week).{routed}{clock}"
+                f"({count} flag{'s' if count != 1 else ''} this week).{routed}{clock}",
+                buttons=(Button("Wrong theme?", ActionId.WRONG_THEME, str(flag.number)),),
             )
         )
     if not posted:

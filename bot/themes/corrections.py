@@ -12,7 +12,10 @@ from bot.flags.models import EventKind, FlagKind, TimelineEvent, flag_key
 from bot.flags.permissions import require_may_change
 from bot.messages import Conversation, Message, Person, Reply
 from bot.themes.matching import live_theme, new_theme
+from bot.themes.rendering import theme_title
 from bot.themes.routing import after_new_flag, refresh_post
+
+SUGGESTED = 3
 
 
 async def move_flag(
@@ -57,3 +60,26 @@ async def move_flag(
         await uow.commit()
     core.themes.forget(actor.workspace_id)
     return Reply(Message(f"{flag.key} moved to theme *#{target.slug}*.{routed}"))
+
+
+async def suggest_themes(
+    core: Core, *, actor: Person, number: int, acting_from: Conversation | None
+) -> Reply:
+    """ "Wrong theme?": the closest other themes, and the command that moves the flag."""
+    async with core.uow() as uow:
+        flag = await uow.flags.get(actor.workspace_id, number)
+        if flag is None:
+            raise FlagNotFound(flag_key(number))
+        if flag.kind is not FlagKind.RECURRING:
+            raise InvalidState(f"{flag.key} is an escalation; only recurring flags have themes.")
+        await require_may_change(core, flag, actor, acting_from)
+        current = await uow.themes.get(flag.theme_id) if flag.theme_id else None
+        others = await core.themes.alternatives(uow, flag, SUGGESTED)
+    lines = [f"*{flag.key}* is in *#{current.slug}*." if current else f"*{flag.key}* has no theme."]
+    if others:
+        lines.append("The closest other themes:")
+        lines.extend(
+            f"• {theme_title(theme)} — `/flag move {flag.key} #{theme.slug}`" for theme in others
+        )
+    lines.append(f"None of these: `/flag move {flag.key} new` starts a theme of its own.")
+    return Reply(Message("\n".join(lines)))

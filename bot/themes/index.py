@@ -129,13 +129,18 @@ class ThemeIndex:
 
     def nearest(self, vector: Vector, *, exclude: Iterable[int] = ()) -> Nearest | None:
         """The theme most like `vector`, or None when there is none."""
+        ranked = self.ranked(vector, 1, exclude=exclude)
+        return ranked[0] if ranked else None
+
+    def ranked(self, vector: Vector, k: int, *, exclude: Iterable[int] = ()) -> list[Nearest]:
+        """The `k` themes most like `vector`, best first."""
         excluded = set(exclude)
         centroid_sims = self._centroids.scores(vector)
-        k = min(CANDIDATES, len(centroid_sims))
-        if k == 0:
-            return None
-        top = np.argpartition(-centroid_sims, k - 1)[:k] if k < len(centroid_sims) else range(k)
-        best: Nearest | None = None
+        n = min(max(CANDIDATES, k), len(centroid_sims))
+        if n == 0:
+            return []
+        top = np.argpartition(-centroid_sims, n - 1)[:n] if n < len(centroid_sims) else range(n)
+        scored: list[Nearest] = []
         for row in top:
             theme_id = self._centroid_theme.get(int(row))
             if theme_id is None or theme_id in excluded:
@@ -145,9 +150,9 @@ class ThemeIndex:
             members = float(np.sort(member_sims)[::-1][:TOP_MEMBERS].mean())
             centroid = float(centroid_sims[row])
             score = self.centroid_weight * centroid + (1 - self.centroid_weight) * members
-            if best is None or score > best.score:
-                best = Nearest(theme_id, score)
-        return best
+            scored.append(Nearest(theme_id, score))
+        scored.sort(key=lambda nearest: -nearest.score)
+        return scored[:k]
 
     def _recentre(self, theme_id: int) -> None:
         centroid_row, rows = self._themes[theme_id]

@@ -164,6 +164,20 @@ class ThemeMatcher:
                 if len(rows) < _BATCH:
                     return state.index
 
+    async def alternatives(self, uow: UnitOfWork, flag: Flag, k: int) -> list[Theme]:
+        """The `k` other themes most like the flag's text, best first (for "Wrong theme?")."""
+        vector = decode(flag.embedding, self.similarity.dimension) if flag.embedding else None
+        if vector is None:
+            vector = await self.vector(flag.summary)
+        index = await self._index(uow, flag.workspace_id)
+        exclude = [flag.theme_id] if flag.theme_id is not None else []
+        themes = []
+        for nearest in index.ranked(vector, k, exclude=exclude):
+            theme = await live_theme(uow, await uow.themes.get(nearest.theme_id))
+            if theme is not None and theme.id != flag.theme_id and theme not in themes:
+                themes.append(theme)
+        return themes
+
     def forget(self, workspace_id: str) -> None:
         """Rebuild the workspace's index on next use (after a move or a merge)."""
         self._workspaces.pop(workspace_id, None)

@@ -346,3 +346,18 @@ def test_the_model_puts_paraphrases_closer_than_near_misses() -> None:
     paraphrase = matcher.vector("password change sends them back to the sign-in page")
     other = matcher.vector("CSV export is missing the date column")
     assert float(reset @ paraphrase) > float(reset @ other) + 0.2
+
+
+async def test_wrong_theme_offers_the_closest_other_themes_and_the_commands() -> None:
+    world = themes_world({"themes": {"similarity": 0.9}})
+    await theme_of(world, "ana", "refund never arrived on the card")
+    await theme_of(world, "ana", "invoice PDF is blank")
+    confirmation = await world.flag("bob", "recurring refund has not reached the customer yet")
+    [button] = confirmation.message.buttons
+    assert button.label == "Wrong theme?"
+    reply = await world.press("bob", button.action_id, button.value)
+    lines = reply.message.text.splitlines()
+    assert "`/flag move F-3 #refund-never-arrived-card`" in lines[2]  # the closest first
+    assert "`/flag move F-3 new`" in lines[-1]
+    with pytest.raises(NotAllowed):
+        await world.press("eve", button.action_id, button.value)
