@@ -99,6 +99,10 @@ class FlagRepository(Protocol):
         """Open escalations nobody has acknowledged yet, oldest first."""
         ...
 
+    async def list_joined(self, flag_id: int) -> Sequence[Flag]:
+        """The escalations that joined this one (a burst), oldest first."""
+        ...
+
     async def page(self, after_id: int, limit: int) -> Sequence[Flag]:
         """Flags of every workspace with an id above `after_id`, in id order (exports)."""
         ...

@@ -53,6 +53,8 @@ def write_flag(flag: Flag, row: FlagRow) -> None:
     row.origin_message_id = flag.origin.message_id
     row.origin_private = flag.origin.private
     row.embedding = flag.embedding
+    row.joined_to_id = flag.joined_to
+    row.joined_count = flag.joined_count
     row.customer_refs = [ref.encode() for ref in flag.customer_refs]
     row.theme_id = flag.theme_id
     row.post_channel_id = flag.post.conversation.channel_id if flag.post else None
@@ -123,6 +125,8 @@ def read_flag(row: FlagRow) -> Flag:
         update_next_at=row.update_next_at,
         silent_since=row.silent_since,
         embedding=row.embedding,
+        joined_to=row.joined_to_id,
+        joined_count=row.joined_count,
     )
 
 

@@ -152,6 +152,12 @@ class SqlFlagRepository:
             FlagRow.acknowledged_by_id.is_(None),
         )
 
+    async def list_joined(self, flag_id: int) -> Sequence[Flag]:
+        query = (
+            select(FlagRow).where(FlagRow.joined_to_id == flag_id).order_by(FlagRow.id)
+        )
+        return [self._read(row) for row in await self._session.scalars(query)]
+
     async def page(self, after_id: int, limit: int) -> Sequence[Flag]:
         query = select(FlagRow).where(FlagRow.id > after_id).order_by(FlagRow.id).limit(limit)
         return [read_flag(row) for row in await self._session.scalars(query)]

@@ -156,6 +156,8 @@ class FlagRow(Base):
     alarm_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    joined_to_id: Mapped[int | None] = mapped_column(index=True)
+    joined_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class TimelineEventRow(Base):

@@ -110,6 +110,10 @@ themes:
   # Who may set a theme's status (Acknowledge, Planned, Fixed, Won't fix, Not ours, merge):
   # owner-channel (people in the channel that owns it, and the managers) or anyone.
   who: owner-channel
+  # An escalation about the same problem as an open one raised within coalesce_within joins
+  # it: one post ("3 customers affected") and a thread line per joined flag, instead of a post
+  # each; acknowledging the post acknowledges them all. off turns this off.
+  coalesce_within: 30m
   rules:
     # A flag whose text has one of the keywords or matches one of the regular expressions
     # joins the theme `name` (lowercase letters, digits and dashes; agents can write

@@ -137,6 +137,16 @@ def _duration(value: Any) -> timedelta:
     return parse_duration(value)
 
 
+def _duration_or_off(value: Any) -> timedelta | None:
+    """A duration, or `off` (YAML's `off` and `false` arrive as False) for "never"."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "never")):
+        return None
+    try:
+        return _duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, or off") from None
+
+
 def _weekday(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
         return value  # 0 = Monday, as Python's date.weekday()
@@ -251,6 +261,7 @@ def _url_template(value: Any) -> str:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+DurationOrOff = Annotated[timedelta | None, BeforeValidator(_duration_or_off)]
 Weekday = Annotated[int, BeforeValidator(_weekday)]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 Text = Annotated[str, BeforeValidator(clean_text)]

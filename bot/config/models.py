@@ -22,6 +22,7 @@ from bot.business_time import BusinessCalendar, Deadlines
 from bot.config.fields import (
     ClockTime,
     Duration,
+    DurationOrOff,
     Holiday,
     LowerText,
     PathProblem,
@@ -223,6 +224,8 @@ class ThemesConfig(_Section):
     rules: tuple[RoutingRule, ...] = ()
     # Who may set a routed theme's status: people in its owner channel, or anyone.
     who: Literal["owner-channel", "anyone"] = "owner-channel"
+    # An escalation like an open one raised this recently joins it (one post); off: never.
+    coalesce_within: DurationOrOff = timedelta(minutes=30)
 
     @field_validator("rules")
     @classmethod

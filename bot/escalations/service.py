@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.core import Core
 from bot.durations import format_duration
 from bot.errors import FlagNotFound, InvalidState
+from bot.escalations.bursts import customers_affected
 from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent
 from bot.flags.permissions import require_may_change
-from bot.flags.rendering import escalation_post
+from bot.flags.rendering import customer_refs_text, escalation_post
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.outbox.models import DeliveryStatus, Outgoing, OutgoingKind
 from bot.ports import UnitOfWork
@@ -87,7 +89,10 @@ async def refresh_post(core: Core, uow: UnitOfWork, flag: Flag) -> None:
     """Record an update of the escalation post, so it shows the flag as it stands now."""
     if flag.id is not None and has_post(core, flag):
         now = core.clock.now()
-        message = escalation_post(flag, now, core.config)
+        affected = None
+        if flag.joined_count:
+            affected = customers_affected(flag, await uow.flags.list_joined(flag.id))
+        message = escalation_post(flag, now, core.config, affected=affected)
         outgoing = Outgoing.on_flag_post(
             OutgoingKind.UPDATE, _post_place(core, flag), flag.id, message
         )
@@ -238,6 +243,8 @@ async def _announce_ack(core: Core, uow: UnitOfWork, outcome: _AckOutcome, actor
         return
     await refresh_post(core, uow, flag)
     await say_in_thread(core, uow, flag, f"✅ Acknowledged by {actor.mention} after {took}.")
+    if flag.joined_count:
+        await _acknowledge_burst(core, uow, flag, actor, core.clock.now())
     await tell_person(
         core,
         uow,
@@ -247,3 +254,62 @@ async def _announce_ack(core: Core, uow: UnitOfWork, outcome: _AckOutcome, actor
         f"Your escalation *{flag.key}* ({flag.summary}) was acknowledged by {actor.mention} "
         f"after {took}.",
     )
+
+
+async def join_burst(core: Core, uow: UnitOfWork, flag: Flag, lead: Flag, now: datetime) -> int:
+    """`flag` (stored) joins `lead`'s post; returns the customers now affected."""
+    assert flag.id is not None and lead.id is not None
+    lead.joined_count += 1
+    await uow.flags.save(lead)
+    await uow.timeline.add(
+        TimelineEvent(flag.id, now, EventKind.JOINED, None, f"{lead.key}, the same problem")
+    )
+    await uow.timeline.add(
+        TimelineEvent(lead.id, now, EventKind.JOINED, flag.reporter, f"{flag.key} joined it")
+    )
+    joined = await uow.flags.list_joined(lead.id)
+    affected = customers_affected(lead, joined)
+    customer = ""
+    if flag.customer_refs:
+        customer = f" · customer: {customer_refs_text(flag.customer_refs, core.config.tickets)}"
+    await say_in_thread(
+        core,
+        uow,
+        lead,
+        f"\N{HEAVY PLUS SIGN} *{flag.key}* from {flag.reporter.mention}: {flag.summary}{customer}",
+    )
+    await refresh_post(core, uow, lead)
+    if lead.acknowledged_by is not None:
+        owner = lead.acknowledged_by
+        flag.acknowledge(owner, now)
+        await uow.flags.save(flag)
+        await uow.timeline.add(
+            TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, owner, f"with {lead.key}")
+        )
+    log.info("%s joined %s in workspace %s", flag.key, lead.key, flag.workspace_id)
+    return affected
+
+
+async def _acknowledge_burst(
+    core: Core, uow: UnitOfWork, lead: Flag, actor: Person, now: datetime
+) -> None:
+    """The post was acknowledged: so is every open flag that joined it; each reporter told."""
+    assert lead.id is not None
+    for flag in await uow.flags.list_joined(lead.id):
+        if not flag.is_open or flag.acknowledged_by is not None or flag.id is None:
+            continue
+        flag.acknowledge(actor, now)
+        await uow.flags.save(flag)
+        await uow.timeline.add(
+            TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, actor, f"with {lead.key}")
+        )
+        await tell_person(
+            core,
+            uow,
+            flag,
+            flag.reporter,
+            actor,
+            f"Your escalation *{flag.key}* ({flag.summary}) was acknowledged by {actor.mention} "
+            f"with {lead.key}, the same problem, {format_duration(now - flag.created_at)} after "
+            "you raised it.",
+        )

@@ -128,6 +128,10 @@ class Flag:
     silent_since: datetime | None = None
     # The text's vector for theme matching (bot.themes.similarity), encoded by storage.
     embedding: bytes | None = None
+    # Escalation bursts (bot.escalations.bursts): the escalation this one joined (its post is
+    # theirs), and on that first one, how many joined it.
+    joined_to: int | None = None
+    joined_count: int = 0
     id: int | None = None
 
     @property
@@ -166,6 +170,13 @@ class Flag:
             self.ack_steps = 0
             self.ack_next_at = self.ack_due_at
         self.restart_update_clock(now, deadlines, update_every)
+
+    def join(self, lead: Flag) -> None:
+        """This escalation joins `lead`'s post (a burst): the lead's acknowledgement covers it."""
+        self.joined_to = lead.id
+        self.ack_due_at = None
+        self.ack_next_at = None
+        self.ack_steps = 0
 
     def restart_update_clock(
         self, now: datetime, deadlines: Deadlines, update_every: timedelta
@@ -241,6 +252,7 @@ class EventKind(StrEnum):
     SNOOZED = "snoozed"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    JOINED = "joined"  # an escalation joined another's post (a burst)
     DELIVERY_FAILED = "delivery_failed"
 
 

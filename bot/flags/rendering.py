@@ -55,8 +55,17 @@ def status_line(flag: Flag) -> str:
     return "Open"
 
 
-def escalation_post(flag: Flag, now: datetime, config: FrontlineConfig) -> Message:
-    """The escalation as posted (and later updated in place) in the escalation channel."""
+def escalation_post(
+    flag: Flag, now: datetime, config: FrontlineConfig, *, affected: int | None = None
+) -> Message:
+    """The escalation as posted (and later updated in place) in the escalation channel.
+
+    `affected`: customers affected across a burst of escalations joined to this one.
+    """
+    headline = f"*{flag.key} · Escalation:* {flag.summary}"
+    if affected is not None:
+        reports = flag.joined_count + 1
+        headline += f"\n*{affected} customers affected* ({reports} escalations, see the thread)"
     fields = [
         Field("Reporter", flag.reporter.mention),
         Field("Customer", customer_refs_text(flag.customer_refs, config.tickets)),
@@ -66,7 +75,7 @@ def escalation_post(flag: Flag, now: datetime, config: FrontlineConfig) -> Messa
     ]
     fields.extend(_deadline_fields(flag, now, config))
     return Message(
-        text=f"*{flag.key} · Escalation:* {flag.summary}",
+        text=headline,
         fields=tuple(fields),
         buttons=flag_buttons(flag),
         footer=_post_footer(flag),
@@ -165,6 +174,7 @@ _EVENT_VERB = {
     EventKind.SNOOZED: "snoozed",
     EventKind.RESOLVED: "resolved",
     EventKind.REOPENED: "reopened",
+    EventKind.JOINED: "joined",
     EventKind.DELIVERY_FAILED: "delivery failed",
 }
 

@@ -9,7 +9,9 @@ from bot.actions import ActionId
 from bot.core import Core
 from bot.durations import format_duration
 from bot.errors import FlagNotFound, InvalidState
+from bot.escalations.bursts import burst_lead
 from bot.escalations.service import (
+    join_burst,
     post_escalation,
     refresh_post,
     say_in_thread,
@@ -62,11 +64,15 @@ async def raise_flag(
         flag.start_clocks(
             now, core.config.deadlines(command.severity), policy.ack_within, policy.update_every
         )
-        matched = None
+        matched = lead = None
         if flag.kind is FlagKind.RECURRING:
             matched = await core.themes.match(
                 uow, core.config.themes, flag, tag=command.theme_slug, now=now
             )
+        else:
+            lead = await burst_lead(core, uow, flag, now)
+            if lead is not None:
+                flag.join(lead)
         # The number is reserved last: its counter row stays locked until the commit, and on
         # PostgreSQL every new flag of the workspace waits for that lock.
         flag.number = await uow.flags.next_number(reporter.workspace_id)
@@ -81,6 +87,8 @@ async def raise_flag(
             )
             routed = await after_new_flag(core, uow, theme, flag, now)
             count = await weekly_count(uow, theme, now)
+        elif lead is not None:
+            affected = await join_burst(core, uow, flag, lead, now)
         else:
             posted = await post_escalation(core, uow, flag)
         await uow.commit()
@@ -93,6 +101,20 @@ async def raise_flag(
                 f"({count} flag{'s' if count != 1 else ''} this week).{routed}{clock}",
                 buttons=(Button("Wrong theme?", ActionId.WRONG_THEME, str(flag.number)),),
             )
+        )
+    if lead is not None:
+        owner = (
+            f" It is already acknowledged by {lead.acknowledged_by.mention}, who owns yours too."
+            if lead.acknowledged_by is not None
+            else " A manager will acknowledge it there, for all of them."
+        )
+        return Reply(
+            Message(
+                f"🚩 *{flag.key}* joined *{lead.key}*, the same problem escalated "
+                f"{format_duration(now - lead.created_at)} ago: see {POST_LINK} "
+                f"({affected} customers affected).{owner}{clock}"
+            ),
+            after_post_of=lead.id,
         )
     if not posted:
         return Reply(

@@ -241,6 +241,9 @@ class InMemoryFlagRepository:
             )
         )
 
+    async def list_joined(self, flag_id: int) -> Sequence[Flag]:
+        return self._where(lambda f: f.joined_to == flag_id)
+
     async def page(self, after_id: int, limit: int) -> Sequence[Flag]:
         flags = sorted(self._where(lambda f: (f.id or 0) > after_id), key=lambda f: f.id or 0)
         return flags[:limit]

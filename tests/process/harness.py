@@ -46,7 +46,9 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test"
 ESCALATIONS = "C0ESCALAT1"
 SUPPORT = "C0SUPPORT1"
-CONFIG = f"channels:\n  slack:\n    escalations: {ESCALATIONS}\n"
+# Every request is an escalation of the same synthetic problem, each to be posted on its own:
+# bursts (which would join them into one post) are off, this is about durable delivery.
+CONFIG = f"channels:\n  slack:\n    escalations: {ESCALATIONS}\nthemes:\n  coalesce_within: off\n"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"
 

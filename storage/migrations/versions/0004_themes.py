@@ -1,4 +1,4 @@
-"""Themes: routing, lifecycle and merges; flags: their text's vector and a private origin.
+"""Themes: routing, lifecycle and merges; flags: their text's vector, a private origin, bursts.
 
 Revision ID: 0004
 Revises: 0003
@@ -35,10 +35,18 @@ def upgrade() -> None:
             sa.Column("origin_private", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
         batch.add_column(sa.Column("embedding", sa.LargeBinary(), nullable=True))
+        batch.add_column(sa.Column("joined_to_id", sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column("joined_count", sa.Integer(), server_default="0", nullable=False)
+        )
+    op.create_index("ix_flags_joined_to_id", "flags", ["joined_to_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_flags_joined_to_id", table_name="flags")
     with op.batch_alter_table("flags") as batch:
+        batch.drop_column("joined_count")
+        batch.drop_column("joined_to_id")
         batch.drop_column("embedding")
         batch.drop_column("origin_private")
     with op.batch_alter_table("themes") as batch:
