@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.core import Core
 from bot.silence.sweep import sweep
+from bot.themes.nudges import nudge_routed_themes
 
 log = logging.getLogger(__name__)
 # Slack retries an event for about 5 minutes; keep the keys of handled requests well beyond that
@@ -20,6 +21,7 @@ DELIVERED_RETENTION = timedelta(hours=24)
 async def run_due_work(core: Core) -> None:
     """Do everything that is due now: reminders and nudges, then housekeeping."""
     await sweep(core)
+    await nudge_routed_themes(core)
     now = core.clock.now()
     async with core.uow() as uow:
         keys = await uow.idempotency.purge_before(now - IDEMPOTENCY_RETENTION)

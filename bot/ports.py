@@ -161,6 +161,10 @@ class ThemeRepository(Protocol):
 
     async def get_by_slug(self, workspace_id: str, slug: str) -> Theme | None: ...
 
+    async def claim_due_nudges(self, now: datetime, limit: int) -> Sequence[Theme]:
+        """Themes whose nudge is due, earliest first, locked until commit (others skip them)."""
+        ...
+
     async def list_all(self, workspace_id: str) -> Sequence[Theme]:
         """Every theme of a workspace, newest first."""
         ...

@@ -176,6 +176,7 @@ def write_theme(theme: Theme, row: ThemeRow) -> None:
     row.fixed_in = theme.fixed_in
     row.merged_into_id = theme.merged_into
     row.title_private = theme.title_private
+    row.nudge_at = theme.nudge_at
 
 
 def read_theme(row: ThemeRow) -> Theme:
@@ -207,4 +208,5 @@ def read_theme(row: ThemeRow) -> Theme:
         fixed_in=row.fixed_in,
         merged_into=row.merged_into_id,
         title_private=bool(row.title_private),
+        nudge_at=row.nudge_at,
     )

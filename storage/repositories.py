@@ -153,9 +153,7 @@ class SqlFlagRepository:
         )
 
     async def list_joined(self, flag_id: int) -> Sequence[Flag]:
-        query = (
-            select(FlagRow).where(FlagRow.joined_to_id == flag_id).order_by(FlagRow.id)
-        )
+        query = select(FlagRow).where(FlagRow.joined_to_id == flag_id).order_by(FlagRow.id)
         return [self._read(row) for row in await self._session.scalars(query)]
 
     async def page(self, after_id: int, limit: int) -> Sequence[Flag]:
@@ -308,6 +306,16 @@ class SqlThemeRepository:
         query = select(ThemeRow).where(ThemeRow.workspace_id == workspace_id, ThemeRow.slug == slug)
         row = (await self._session.scalars(query)).one_or_none()
         return read_theme(row) if row is not None else None
+
+    async def claim_due_nudges(self, now: datetime, limit: int) -> Sequence[Theme]:
+        query = (
+            select(ThemeRow)
+            .where(ThemeRow.nudge_at.is_not(None), ThemeRow.nudge_at <= now)
+            .order_by(ThemeRow.nudge_at, ThemeRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [read_theme(row) for row in await self._session.scalars(query)]
 
     async def list_all(self, workspace_id: str) -> Sequence[Theme]:
         """Every theme of a workspace, newest first."""

@@ -71,7 +71,16 @@ Code = String(32)
 
 class ThemeRow(Base):
     __tablename__ = "themes"
-    __table_args__ = (UniqueConstraint("workspace_id", "slug"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "slug"),
+        # Routed themes nobody acknowledged: the due-work sweep reads those due.
+        Index(
+            "ix_themes_nudge_at",
+            "nudge_at",
+            postgresql_where=text("nudge_at IS NOT NULL"),
+            sqlite_where=text("nudge_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[str]
@@ -93,6 +102,7 @@ class ThemeRow(Base):
     fixed_in: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None]
     title_private: Mapped[bool] = mapped_column(server_default=text("false"))
+    nudge_at: Mapped[datetime | None]
 
 
 class FlagRow(Base):

@@ -110,6 +110,9 @@ themes:
   # Who may set a theme's status (Acknowledge, Planned, Fixed, Won't fix, Not ours, merge):
   # owner-channel (people in the channel that owns it, and the managers) or anyone.
   who: owner-channel
+  # A routed theme that nobody in its channel acknowledged within nudge_after (business
+  # time) gets one reminder in its thread. off turns this off.
+  nudge_after: 2d
   # An escalation about the same problem as an open one raised within coalesce_within joins
   # it: one post ("3 customers affected") and a thread line per joined flag, instead of a post
   # each; acknowledging the post acknowledges them all. off turns this off.

@@ -224,6 +224,9 @@ class ThemesConfig(_Section):
     rules: tuple[RoutingRule, ...] = ()
     # Who may set a routed theme's status: people in its owner channel, or anyone.
     who: Literal["owner-channel", "anyone"] = "owner-channel"
+    # A routed theme nobody acknowledged within this (business time) is nudged once in its
+    # thread; off: never.
+    nudge_after: DurationOrOff = timedelta(days=2)
     # An escalation like an open one raised this recently joins it (one post); off: never.
     coalesce_within: DurationOrOff = timedelta(minutes=30)
 

@@ -23,6 +23,7 @@ from bot.outbox.models import Outgoing, OutgoingKind
 from bot.ports import UnitOfWork
 from bot.themes.matching import live_theme
 from bot.themes.models import Theme, ThemeStatus
+from bot.themes.nudges import nudge_time
 from bot.themes.rendering import STATUS_LABEL, theme_post, theme_title
 from bot.themes.routing import owner_channel, refresh_post
 
@@ -109,6 +110,7 @@ async def _set_status(
     theme.status = status
     theme.status_note = note
     theme.status_changed_at = now
+    theme.nudge_at = None  # someone in its channel has answered for it
     if status is ThemeStatus.FIXED:
         theme.fixed_at = now
         theme.fixed_in = note
@@ -243,6 +245,7 @@ async def _move_owner(
     theme.owner_channel = new_place
     theme.post = None
     theme.routed_at = now
+    theme.nudge_at = nudge_time(core, now)
     if theme.status is ThemeStatus.ACKNOWLEDGED:
         theme.status = ThemeStatus.OPEN
     await uow.themes.save(theme)

@@ -70,6 +70,7 @@ class Theme:
     fixed_in: str | None = None  # the release or note given with Fixed
     merged_into: int | None = None  # merged away: its flags now belong to this theme
     title_private: bool = False  # named from a private flag: the title is not shown
+    nudge_at: datetime | None = None  # routed and not acknowledged: when its thread is nudged
     id: int | None = None
 
     @property

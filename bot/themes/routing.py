@@ -19,6 +19,7 @@ from bot.messages import Conversation, Message
 from bot.outbox.models import Outgoing, OutgoingKind
 from bot.ports import UnitOfWork
 from bot.themes.models import Theme, ThemeStatus
+from bot.themes.nudges import nudge_time
 from bot.themes.rendering import theme_post, theme_title, thread_line
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ async def route(
         return " It reached the threshold, but no channel is configured to send it to."
     theme.owner_channel = place
     theme.routed_at = now
+    theme.nudge_at = nudge_time(core, now)
     await uow.themes.save(theme)
     message = theme_post(theme, flags, now, core.config)
     await uow.outbox.record(Outgoing.theme_post(place, message, theme.id), now)

@@ -12,6 +12,7 @@ import pytest
 from bot import dispatch
 from bot.actions import ActionId
 from bot.config.models import FrontlineConfig
+from bot.due import run_due_work
 from bot.errors import NotAllowed, UsageError
 from bot.flags.commands import parse_raise
 from bot.flags.models import FlagKind
@@ -361,3 +362,30 @@ async def test_wrong_theme_offers_the_closest_other_themes_and_the_commands() ->
     assert "`/flag move F-3 new`" in lines[-1]
     with pytest.raises(NotAllowed):
         await world.press("eve", button.action_id, button.value)
+
+
+async def test_a_routed_theme_nobody_acknowledges_is_nudged_once_in_its_thread() -> None:
+    world = themes_world()
+    await routed(world)  # Monday 09:00; nudge_after 2d of business time
+    world.clock.advance(timedelta(days=1))
+    await run_due_work(world.core)
+    assert not any("nobody has acknowledged" in r.message.text for r in world.chat.of_kind("reply"))
+    world.clock.advance(timedelta(days=2))
+    await run_due_work(world.core)
+    world.clock.advance(timedelta(days=2))
+    await run_due_work(world.core)
+    nudges = [r for r in world.chat.of_kind("reply") if "nobody has acknowledged" in r.message.text]
+    assert len(nudges) == 1
+    post_ref, nudge_ref = world.chat.of_kind("post")[0].ref, nudges[0].ref
+    assert post_ref is not None and nudge_ref is not None
+    assert nudge_ref.thread_id == post_ref.message_id
+    assert nudges[0].message.buttons[0].label == "Acknowledge"
+
+
+async def test_an_acknowledged_theme_is_not_nudged() -> None:
+    world = themes_world()
+    slug = await routed(world)
+    await world.flag("maria", f"theme #{slug} ack", channel="C-triage")
+    world.clock.advance(timedelta(days=7))
+    await run_due_work(world.core)
+    assert not any("nobody has acknowledged" in r.message.text for r in world.chat.of_kind("reply"))

@@ -129,3 +129,15 @@ async def test_embedded_flags_are_listed_after_an_id_in_order(
             b"\x05\x06"
         ]
         assert len(await uow.flags.list_embedded_after(WORKSPACE, 0, 1)) == 1
+
+
+async def test_due_theme_nudges_are_claimed_earliest_first(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        for slug, minutes in (("a", 30), ("b", None), ("c", 10), ("d", 90)):
+            at = T0 + timedelta(minutes=minutes) if minutes is not None else None
+            await uow.themes.add(make_theme(slug, nudge_at=at))
+        await uow.commit()
+    async with uow_factory() as uow:
+        due = await uow.themes.claim_due_nudges(T0 + timedelta(minutes=30), 10)
+        assert [t.slug for t in due] == ["c", "a"]
+        assert [t.slug for t in await uow.themes.claim_due_nudges(T0, 10)] == []

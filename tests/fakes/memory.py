@@ -346,6 +346,15 @@ class InMemoryThemeRepository:
                 return _copy_theme(theme)
         return None
 
+    async def claim_due_nudges(self, now: datetime, limit: int) -> Sequence[Theme]:
+        due = [
+            t
+            for t in self._uow.begin()[0].themes.values()
+            if t.nudge_at is not None and t.nudge_at <= now
+        ]
+        due.sort(key=lambda t: (t.nudge_at or now, t.id or 0))
+        return [_copy_theme(t) for t in due[:limit]]
+
     async def list_all(self, workspace_id: str) -> Sequence[Theme]:
         themes = [t for t in self._uow.begin()[0].themes.values() if t.workspace_id == workspace_id]
         themes.sort(key=lambda t: (t.created_at, t.id or 0), reverse=True)

@@ -30,6 +30,14 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("title_private", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch.add_column(sa.Column("nudge_at", Timestamp, nullable=True))
+    op.create_index(
+        "ix_themes_nudge_at",
+        "themes",
+        ["nudge_at"],
+        postgresql_where=sa.text("nudge_at IS NOT NULL"),
+        sqlite_where=sa.text("nudge_at IS NOT NULL"),
+    )
     with op.batch_alter_table("flags") as batch:
         batch.add_column(
             sa.Column("origin_private", sa.Boolean(), server_default=sa.false(), nullable=False)
@@ -49,8 +57,10 @@ def downgrade() -> None:
         batch.drop_column("joined_to_id")
         batch.drop_column("embedding")
         batch.drop_column("origin_private")
+    op.drop_index("ix_themes_nudge_at", table_name="themes")
     with op.batch_alter_table("themes") as batch:
         for column in (
+            "nudge_at",
             "title_private",
             "merged_into_id",
             "fixed_in",

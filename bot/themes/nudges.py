@@ -1,0 +1,62 @@
+"""A routed theme nobody acknowledged is nudged once in its thread (`themes.nudge_after`)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.core import Core
+from bot.durations import format_duration
+from bot.flags.models import Severity
+from bot.messages import Message
+from bot.outbox.models import Outgoing, OutgoingKind
+from bot.themes.models import Theme, ThemeStatus
+from bot.themes.rendering import theme_buttons
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+def nudge_time(core: Core, routed_at: datetime) -> datetime | None:
+    """When a theme routed at `routed_at` is nudged if nobody acknowledged it; None: never."""
+    after = core.config.themes.nudge_after
+    if after is None:
+        return None
+    return core.config.deadlines(Severity.NORMAL).after(routed_at, after)
+
+
+async def nudge_routed_themes(core: Core) -> int:
+    """Nudge every routed, unacknowledged theme whose time has come; how many were nudged."""
+    now = core.clock.now()
+    nudged = 0
+    async with core.uow() as uow:
+        for theme in await uow.themes.claim_due_nudges(now, BATCH):
+            theme.nudge_at = None
+            await uow.themes.save(theme)
+            if theme.status is not ThemeStatus.OPEN or theme.id is None:
+                continue
+            place = theme.post.conversation if theme.post else theme.owner_channel
+            if place is None:
+                continue
+            flags = await uow.flags.list_for_theme(theme.id)
+            await uow.outbox.record(
+                Outgoing.on_theme_post(
+                    OutgoingKind.REPLY, place, theme.id, nudge_message(theme, len(flags), now)
+                ),
+                now,
+            )
+            nudged += 1
+        await uow.commit()
+    if nudged:
+        log.info("nudged %d routed theme(s) nobody acknowledged", nudged)
+    return nudged
+
+
+def nudge_message(theme: Theme, flags: int, now: datetime) -> Message:
+    waited = format_duration(now - theme.routed_at) if theme.routed_at else "a while"
+    return Message(
+        f"⏰ This theme came here {waited} ago and nobody has acknowledged it yet; it has "
+        f"{flags} flag{'s' if flags != 1 else ''} from agents whose customers wait on it. "
+        "Acknowledge it, or press Not ours if another team owns it.",
+        buttons=theme_buttons(theme),
+    )
