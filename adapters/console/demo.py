@@ -55,11 +55,38 @@ SCRIPT: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("as ana", "in support", "/flag show F-1"),
     ),
     (
-        "Recurring problems are flagged too; they are grouped into themes for the product team.",
+        "Recurring problems are flagged too. Three agents describe the same bug in their own "
+        "words; Frontline groups them into one theme by meaning, and at the third flag (from "
+        "two or more agents) sends the theme to the triage channel, quoting the agents.",
         (
-            "/flag recurring SSO login loops after password reset ZD-1201 #sso-login-loop",
+            "/flag recurring CSV export has no date column ZD-1201",
             "as lee",
-            "/flag recurring SSO login loops after password reset again ZD-1207 #sso-login-loop",
+            "/flag recurring export CSV missing date column customer:globex",
+            "as sam",
+            "/flag recurring the date col is gone from csv exports ZD-1207",
+        ),
+    ),
+    (
+        "A fourth report updates the theme's post in place and adds a line to its thread; "
+        "nothing is posted twice.",
+        (
+            "as ana",
+            "/flag recurring csv downloads lost their dates ZD-1300",
+        ),
+    ),
+    (
+        "Pat, the product owner, ships the fix in release 4.2 and marks the theme fixed. Every "
+        "agent who flagged it gets one message listing their own customers to tell; the support "
+        "leads get a one-line summary.",
+        ("+1h", "as pat", "in triage", "/flag theme #csv-export-has-no-date fixed 4.2"),
+    ),
+    (
+        "Two hours later the bug is back: the next flag reopens the theme and alerts its channel.",
+        (
+            "+2h",
+            "as lee",
+            "in support",
+            "/flag recurring csv export without dates again",
             "/flag themes",
         ),
     ),
@@ -99,4 +126,4 @@ async def run_demo(settings: Settings, *, write: Callable[[str], None] = print) 
         finally:
             await runtime.close()
     write("")
-    write("That is the loop so far. `frontline console` lets you drive it yourself.")
+    write("That is the whole loop. `frontline console` lets you drive it yourself.")

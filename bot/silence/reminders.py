@@ -128,9 +128,10 @@ def manager_message(steps: Sequence[Step], config: FrontlineConfig) -> Message:
     if len(steps) == 1:
         step = steps[0]
         flag = step.flag
+        where = "It is in the escalation channel; " if flag.post is not None else ""
         text = (
-            f"⏰ *{flag.key}* ({flag.summary}) {_what_waits(step, config)}. It is in the "
-            f"escalation channel; `/flag show {flag.key}` has its timeline.{_count(step)}"
+            f"⏰ *{flag.key}* ({flag.summary}) {_what_waits(step, config)}. {where}"
+            f"`/flag show {flag.key}` has its timeline.{_count(step)}"
             f"{late_note(step, tz)}"
         )
         buttons = _ack_button(flag) if step.clock is ClockKind.ACK else ()
@@ -140,7 +141,7 @@ def manager_message(steps: Sequence[Step], config: FrontlineConfig) -> Message:
     text = (
         f"⏰ {len(steps)} flags need a manager:\n"
         + "\n".join(lines)
-        + "\nEach is in the escalation channel; `/flag show F-n` has its timeline."
+        + "\n`/flag show F-n` has each one's timeline."
         + (late_note(late, tz) if late else "")
     )
     buttons = tuple(

@@ -121,7 +121,7 @@ async def _set_status(
         assert flag.id is not None
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.THEME_STATUS, actor, words))
     await refresh_post(core, uow, theme, flags, now)
-    await _thread_line(uow, theme, f"{words} — by {actor.mention}", now)
+    await _thread_line(uow, theme, f"{words[:1].upper()}{words[1:]} — by {actor.mention}", now)
     told = 0
     if status in CLOSES_LOOP:
         told = await close_loop(core, uow, theme, flags, actor, now)
