@@ -24,6 +24,7 @@ from adapters.teams.mount import mount_teams
 from adapters.wiring import open_runtime
 from bot.clock import Clock, SystemClock
 from bot.config.settings import Settings
+from bot.themes.matching import shared_similarity
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,13 @@ async def build_server_app(
             "(Slack) or MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (Teams); "
             "`frontline console` needs neither"
         )
+    # The theme model loads now, not on the first flag; a broken install is said at start.
+    matcher = await asyncio.to_thread(shared_similarity)
     log.info(
-        "frontline serving: database %s; platforms: %s",
+        "frontline serving: database %s; platforms: %s; theme matching: %s",
         runtime.database_description,
         ", ".join(platforms) or "none",
+        matcher.embedder.name,
     )
     return app
 

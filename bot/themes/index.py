@@ -154,6 +154,11 @@ class ThemeIndex:
         scored.sort(key=lambda nearest: -nearest.score)
         return scored[:k]
 
+    def centroid(self, theme_id: int) -> Vector | None:
+        """The theme's centroid (unit length), or None when it has no member here."""
+        entry = self._themes.get(theme_id)
+        return self._centroids.matrix[entry[0]].copy() if entry is not None else None
+
     def _recentre(self, theme_id: int) -> None:
         centroid_row, rows = self._themes[theme_id]
         centroid = self._members.matrix[rows].mean(axis=0)

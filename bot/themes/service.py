@@ -50,18 +50,33 @@ async def list_themes(
         counted.sort(key=lambda pair: (-pair[0], pair[1].slug))
         shown = counted[:SHOWN]
         firsts = {t.id: await uow.flags.list_for_theme(t.id) for _, t in shown if t.id}
+        pairs = await core.themes.drifting_pairs(
+            uow, viewer.workspace_id, [t.id for _, t in shown if t.id is not None]
+        )
     if not counted:
         return Reply(Message("No themes yet. `/flag recurring …` starts one."))
     lines = []
+    hidden: set[int] = set()
     for n, theme in shown:
         last = since_last.get(theme.id or 0, 0) - n
         flags = firsts.get(theme.id or 0) or []
         title = f"*{theme_title(theme)}*"
         if flags and not await can_see(core, flags[0], viewer, acting_from):
             title = "_a theme first raised in a conversation you are not in_"
+            hidden.add(theme.id or 0)
         owner = f"<#{theme.owner_channel.channel_id}>" if theme.owner_channel else "not routed yet"
         lines.append(
             f"{title} · {n} this week ({trend(n, last)}) · {owner} · {STATUS_LABEL[theme.status]}"
         )
-    more = f"\n…and {len(counted) - SHOWN} more" if len(counted) > SHOWN else ""
-    return Reply(Message("*Themes this week*\n" + "\n".join(lines) + more))
+    if len(counted) > SHOWN:
+        lines.append(f"…and {len(counted) - SHOWN} more")
+    by_id = {t.id: t for _, t in shown}
+    for a, b in pairs:
+        if a in hidden or b in hidden:
+            continue
+        first, second = by_id[a], by_id[b]
+        lines.append(
+            f"_Possibly one problem:_ #{first.slug} and #{second.slug} — to merge them, "
+            f"`/flag theme #{second.slug} merge #{first.slug}`"
+        )
+    return Reply(Message("*Themes this week*\n" + "\n".join(lines)))

@@ -57,7 +57,7 @@ async def test_acknowledging_the_post_acknowledges_every_joined_flag_and_tells_e
     assert flags[1] is not None and flags[1].update_due_at is not None
     assert flags[1].customer_refs != flags[0].customer_refs  # type: ignore[union-attr]
     # A flag that joins after the acknowledgement is owned at once.
-    await world.flag("tom", "escalate checkout rejects EU cards for acme")
+    await world.flag("tom", "escalate checkout broken for european cards at acme")
     async with world.core.uow() as uow:
         late = await uow.flags.get(WS, 4)
     assert (

@@ -389,3 +389,14 @@ async def test_an_acknowledged_theme_is_not_nudged() -> None:
     world.clock.advance(timedelta(days=7))
     await run_due_work(world.core)
     assert not any("nobody has acknowledged" in r.message.text for r in world.chat.of_kind("reply"))
+
+
+async def test_themes_that_drift_together_are_proposed_for_a_merge() -> None:
+    world = themes_world({"themes": {"similarity": 0.99}})  # nothing joins: every flag its own
+    a = await theme_of(world, "ana", "CSV export has no date column")
+    b = await theme_of(world, "bob", "export CSV missing date column")
+    await theme_of(world, "eve", "refund never arrived on the card")
+    listing = (await world.flag("ana", "themes")).message.text
+    proposals = [line for line in listing.splitlines() if "Possibly one problem" in line]
+    assert len(proposals) == 1 and f"#{a}" in proposals[0] and f"#{b}" in proposals[0]
+    assert "refund" not in proposals[0]
