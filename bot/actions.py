@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.flags.commands import ThemeVerb
+
 
 class ActionId(StrEnum):
     ACKNOWLEDGE = "flag_acknowledge"
@@ -17,3 +19,13 @@ class ActionId(StrEnum):
     THEME_FIXED = "theme_fixed"
     THEME_WONT_FIX = "theme_wont_fix"
     THEME_NOT_OURS = "theme_not_ours"
+
+
+# Theme buttons and the status each stands for.
+THEME_ACTIONS = {
+    ActionId.THEME_ACKNOWLEDGE: ThemeVerb.ACKNOWLEDGE,
+    ActionId.THEME_PLANNED: ThemeVerb.PLANNED,
+    ActionId.THEME_FIXED: ThemeVerb.FIXED,
+    ActionId.THEME_WONT_FIX: ThemeVerb.WONT_FIX,
+    ActionId.THEME_NOT_OURS: ThemeVerb.OWNER,
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.actions import ActionId
+from bot.actions import THEME_ACTIONS, ActionId
 from bot.core import Core
 from bot.errors import UsageError, UserFacingError
 from bot.escalations.service import acknowledge, acknowledge_by_reaction, acknowledge_by_reply
@@ -176,15 +176,6 @@ async def handle_action(
     raise UsageError("That button is not one Frontline knows; it may be from an old message.")
 
 
-THEME_ACTIONS = {
-    ActionId.THEME_ACKNOWLEDGE: ThemeVerb.ACKNOWLEDGE,
-    ActionId.THEME_PLANNED: ThemeVerb.PLANNED,
-    ActionId.THEME_FIXED: ThemeVerb.FIXED,
-    ActionId.THEME_WONT_FIX: ThemeVerb.WONT_FIX,
-    ActionId.THEME_NOT_OURS: ThemeVerb.OWNER,
-}
-
-
 async def _theme_button(
     core: Core, actor: Person, action: ActionId, theme_id: int, place: Conversation | None
 ) -> Reply:
@@ -207,6 +198,33 @@ async def _theme_button(
         )
     command = ChangeTheme(theme.slug, verb)
     return await change_theme(core, actor=actor, command=command, acting_from=place)
+
+
+async def handle_theme_form(
+    core: Core,
+    *,
+    actor: Person,
+    theme_id: int,
+    verb: str,
+    words: str,
+    acting_from: Conversation | None = None,
+) -> Reply:
+    """A theme status given with its words in a form: a release, a reason or a channel."""
+    actor = clean_person(actor)
+    try:
+        theme_verb = ThemeVerb(verb)
+    except ValueError:
+        raise UsageError(
+            "That form is not one Frontline knows; it may be from an old message."
+        ) from None
+    theme = await theme_by_id(core, actor.workspace_id, theme_id)
+    cleaned = clean_text(words)[:MAX_NOTE_CHARS] or None
+    command = ChangeTheme(theme.slug, theme_verb, cleaned)
+    if theme_verb is ThemeVerb.WONT_FIX and cleaned is None:
+        raise UsageError("Won't fix needs a reason; it is passed on to every agent who flagged it.")
+    if theme_verb is ThemeVerb.OWNER and cleaned is None:
+        raise UsageError("Pick the channel that owns it.")
+    return await change_theme(core, actor=actor, command=command, acting_from=acting_from)
 
 
 async def handle_thread_reply(

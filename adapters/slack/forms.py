@@ -15,13 +15,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.answers import Origin, record_answer
 from adapters.slack.errors import error_code
-from adapters.slack.modals import ModalContext, flag_form, resolve_note_form
+from adapters.slack.modals import (
+    THEME_FORM_VERBS,
+    ModalContext,
+    flag_form,
+    resolve_note_form,
+    theme_status_form,
+)
 from adapters.slack.payloads import Actor, ButtonPress, MessageShortcut, SlashCommand
 from adapters.slack.people import People
 from adapters.slack.text import unescape
-from bot.actions import ActionId
+from bot.actions import THEME_ACTIONS, ActionId
 from bot.core import Core
-from bot.flags.commands import clean_text
+from bot.flags.commands import ThemeVerb, clean_text
 from bot.flags.models import flag_key, parse_flag_number
 from bot.messages import Message
 
@@ -69,6 +75,17 @@ class Forms:
         if not await self._open_view(press.trigger_id, view):
             await self._tell(press.actor, press.channel_id, press.response_url, press.thread_ts)
 
+    async def open_theme_form(self, press: ButtonPress, theme_id: int, verb: ThemeVerb) -> None:
+        """Fixed, Won't fix and Not ours ask for a release, a reason or a channel first."""
+        context = ModalContext(
+            channel_id=press.channel_id,
+            thread_ts=press.thread_ts,
+            response_url=press.response_url,
+            theme_id=theme_id,
+        )
+        if not await self._open_view(press.trigger_id, theme_status_form(context, verb)):
+            await self._tell(press.actor, press.channel_id, press.response_url, press.thread_ts)
+
     async def _tell(
         self,
         actor: Actor,
@@ -113,3 +130,17 @@ def resolve_note_number(press: ButtonPress) -> int | None:
 
 def opens_resolve_note(press: ButtonPress) -> bool:
     return resolve_note_number(press) is not None
+
+
+def theme_form(press: ButtonPress) -> tuple[int, ThemeVerb] | None:
+    """The theme and status a theme button asks a form for; None for other buttons."""
+    try:
+        verb = THEME_ACTIONS.get(ActionId(press.action_id))
+    except ValueError:
+        return None
+    if verb is None or verb not in THEME_FORM_VERBS:
+        return None
+    try:
+        return parse_flag_number(press.value), verb
+    except ValueError:
+        return None  # the core answers an unknown button itself

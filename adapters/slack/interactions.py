@@ -24,6 +24,7 @@ from adapters.slack.modals import (
     FlagFormAnswers,
     ModalContext,
     resolve_note,
+    theme_form_words,
 )
 from adapters.slack.payloads import (
     ButtonPress,
@@ -198,6 +199,29 @@ class Interactions:
         )
         if context.from_home:
             await self.publish_home(person)
+
+    async def theme_form_submitted(self, submission: ViewSubmission) -> None:
+        """Fixed with its release, Won't fix with its reason, or Not ours with its channel."""
+        actor = submission.actor
+        context = ModalContext.decode(submission.private_metadata)
+        if context.theme_id is None or context.verb is None:
+            log.warning("a theme form arrived without its theme or status; ignored")
+            return
+        person = await self._people.person(actor.team_id, actor.user_id, actor.name)
+        origin = Origin(person, context.channel_id, context.thread_ts, context.response_url)
+        place = _conversation(actor.team_id, context.channel_id) if context.channel_id else None
+        theme_id, verb, words = context.theme_id, context.verb, theme_form_words(submission)
+        await self._answer(
+            origin,
+            lambda: dispatch.handle_theme_form(
+                self._core,
+                actor=person,
+                theme_id=theme_id,
+                verb=verb,
+                words=words,
+                acting_from=place,
+            ),
+        )
 
     async def _event_context(self, event: ChatEvent) -> tuple[Person, Origin, Where]:
         """Who wrote a channel or thread message, where to answer them, and where it was."""

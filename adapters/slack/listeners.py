@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from adapters.slack.forms import Forms, opens_form, resolve_note_number
+from adapters.slack.forms import Forms, opens_form, resolve_note_number, theme_form
 from adapters.slack.interactions import Interactions
 from adapters.slack.modals import FLAG_FORM, flag_form_answers
 from adapters.slack.modals import RESOLVE_NOTE as RESOLVE_NOTE_VIEW
+from adapters.slack.modals import THEME_STATUS as THEME_STATUS_VIEW
 from adapters.slack.payloads import (
     ChatEvent,
     PayloadError,
@@ -29,7 +30,7 @@ from adapters.slack.payloads import (
     parse_view_submission,
 )
 from adapters.slack.requests import FLAG_FORM as FLAG_FORM_KIND
-from adapters.slack.requests import RESOLVE_NOTE, SlackRequests
+from adapters.slack.requests import RESOLVE_NOTE, THEME_FORM, SlackRequests
 from bot.actions import ActionId
 from bot.flag_form import form_problems
 
@@ -54,7 +55,7 @@ FLAG_MESSAGE_SHORTCUT = "flag_message"
 LISTENED = Surface(
     commands=(FLAG_COMMAND,),
     message_shortcuts=(FLAG_MESSAGE_SHORTCUT,),
-    view_callbacks=(FLAG_FORM, RESOLVE_NOTE_VIEW),
+    view_callbacks=(FLAG_FORM, RESOLVE_NOTE_VIEW, THEME_STATUS_VIEW),
     actions=tuple(action.value for action in ActionId),
     events=("app_home_opened", "app_mention", "message", "reaction_added"),
 )
@@ -97,6 +98,11 @@ def register(
             await ack()
             await forms.open_resolve_note(parsed, number)
             return
+        asks = theme_form(parsed)
+        if asks is not None:
+            await ack()
+            await forms.open_theme_form(parsed, *asks)
+            return
         await requests.store_button(body, parsed.actor.team_id, parsed.trigger_id)
         await ack()
 
@@ -104,6 +110,12 @@ def register(
         parsed = await _parsed(parse_view_submission, body, ack)
         if parsed is not None:
             await requests.store_view(RESOLVE_NOTE, body, parsed.actor.team_id, parsed.view_id)
+            await ack()
+
+    async def theme_status(ack: AsyncAck, body: dict[str, Any]) -> None:
+        parsed = await _parsed(parse_view_submission, body, ack)
+        if parsed is not None:
+            await requests.store_view(THEME_FORM, body, parsed.actor.team_id, parsed.view_id)
             await ack()
 
     for name in LISTENED.commands:
@@ -116,6 +128,7 @@ def register(
     bolt.block_action(re.compile(r".+"))(pressed)
     bolt.view_submission(FLAG_FORM)(_flag_form_listener(requests))
     bolt.view_submission(RESOLVE_NOTE_VIEW)(resolve_note)
+    bolt.view_submission(THEME_STATUS_VIEW)(theme_status)
     for event_type in LISTENED.events:
         bolt.event(event_type)(_event_listener(interactions, requests))
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from adapters.slack.blocks import mrkdwn, plain
 from adapters.slack.payloads import ViewSubmission
 from adapters.slack.text import clip, escape_typed
-from bot.flags.commands import MAX_NOTE_CHARS, MAX_SUMMARY_CHARS
+from bot.flags.commands import MAX_NOTE_CHARS, MAX_SUMMARY_CHARS, ThemeVerb
 from bot.flags.models import FlagKind, Severity
 
 FLAG_FORM = "flag_form"
 RESOLVE_NOTE = "flag_resolve_note"
-VIEW_CALLBACKS = (FLAG_FORM, RESOLVE_NOTE)
+THEME_STATUS = "theme_status"
+VIEW_CALLBACKS = (FLAG_FORM, RESOLVE_NOTE, THEME_STATUS)
 INPUT = "value"  # the action id of every input element; block ids name the fields
 METADATA_LIMIT = 3000
 REFS_LIMIT = 500
@@ -36,6 +37,8 @@ class ModalContext:
     response_url: str | None = None
     flag_number: int | None = None
     from_home: bool = False
+    theme_id: int | None = None  # the theme form: which theme, and which status
+    verb: str | None = None
 
     def encode(self) -> str:
         data = {key: value for key, value in asdict(self).items() if value not in (None, False)}
@@ -60,6 +63,7 @@ class ModalContext:
             return value if isinstance(value, str) and value else None
 
         number = data.get("flag_number")
+        theme = data.get("theme_id")
         return cls(
             channel_id=text_of("channel_id"),
             thread_ts=text_of("thread_ts"),
@@ -67,6 +71,8 @@ class ModalContext:
             response_url=text_of("response_url"),
             flag_number=number if isinstance(number, int) and number > 0 else None,
             from_home=data.get("from_home") is True,
+            theme_id=theme if isinstance(theme, int) and theme > 0 else None,
+            verb=text_of("verb"),
         )
 
 
@@ -180,6 +186,73 @@ def resolve_note_form(context: ModalContext, flag_key: str) -> dict[str, Any]:
             ),
         ],
     }
+
+
+_THEME_FORMS = {
+    # verb: (title, submit, what it does, the input's label, optional, multiline)
+    ThemeVerb.FIXED: (
+        "Fixed",
+        "Mark fixed",
+        "Every agent who flagged it is told, with their customers.",
+        "Release or note (optional)",
+        True,
+        False,
+    ),
+    ThemeVerb.WONT_FIX: (
+        "Won't fix",
+        "Won't fix",
+        "Every agent who flagged it gets your reason, "
+        "word for word, to pass on to their customers.",
+        "Reason",
+        False,
+        True,
+    ),
+    ThemeVerb.OWNER: (
+        "Not ours",
+        "Move it",
+        "The theme is posted in the channel you choose; this thread says where it went.",
+        "Channel that owns it",
+        False,
+        False,
+    ),
+}
+THEME_FORM_VERBS = frozenset(_THEME_FORMS)
+
+
+def theme_status_form(context: ModalContext, verb: ThemeVerb) -> dict[str, Any]:
+    """Asks for what a status needs: a release (Fixed), a reason (Won't fix), a channel."""
+    title, submit, effect, label, optional, multiline = _THEME_FORMS[verb]
+    if verb is ThemeVerb.OWNER:
+        element: dict[str, Any] = {
+            "type": "conversations_select",
+            "action_id": INPUT,
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+            "placeholder": plain("Pick a channel"),
+        }
+    else:
+        element = {
+            "type": "plain_text_input",
+            "action_id": INPUT,
+            "multiline": multiline,
+            "max_length": MAX_NOTE_CHARS,
+        }
+    return {
+        "type": "modal",
+        "callback_id": THEME_STATUS,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": replace(context, verb=verb.value).encode(),
+        "blocks": [
+            {"type": "section", "text": mrkdwn(effect)},
+            _input("words", label, element, optional=optional),
+        ],
+    }
+
+
+def theme_form_words(submission: ViewSubmission) -> str:
+    """What the theme form was given: the release, the reason, or the channel's id."""
+    return escape_typed(submission.value("words")).strip()
 
 
 def flag_form_answers(submission: ViewSubmission) -> FlagFormAnswers:

@@ -87,6 +87,8 @@ class ViewSubmission:
         option = state.get("selected_option")
         if isinstance(option, dict) and isinstance(option.get("value"), str):
             return str(option["value"])
+        if isinstance(state.get("selected_conversation"), str):
+            return str(state["selected_conversation"])
         return ""
 
 

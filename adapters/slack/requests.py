@@ -29,11 +29,12 @@ from bot.inbox.worker import MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
 
-COMMAND, BUTTON, FLAG_FORM, RESOLVE_NOTE, EVENT = (
+COMMAND, BUTTON, FLAG_FORM, RESOLVE_NOTE, THEME_FORM, EVENT = (
     "command",
     "button",
     "flag_form",
     "resolve_note",
+    "theme_form",
     "event",
 )
 
@@ -84,6 +85,8 @@ class SlackRequests:
             await interactions.flag_form_submitted(submission, flag_form_answers(submission))
         elif kind == RESOLVE_NOTE:
             await interactions.resolve_submitted(parse_view_submission(body))
+        elif kind == THEME_FORM:
+            await interactions.theme_form_submitted(parse_view_submission(body))
         elif kind == EVENT:
             event = parse_event(body)
             handlers = {

@@ -22,6 +22,16 @@ CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
 RESOLVE_WITH_NOTE = "frontline_resolve_with_note"
 NOTE_INPUT = "note"
+THEME_WITH_WORDS = "frontline_theme_with_words"
+WORDS_INPUT = "words"
+# Theme buttons that ask for words first: (input label, required).
+_THEME_WORDS = {
+    ActionId.THEME_FIXED: ("Release or note (optional)", False),
+    ActionId.THEME_WONT_FIX: (
+        "Reason, passed on word for word to every agent who flagged it",
+        True,
+    ),
+}
 MAX_NOTE_INPUT = 1000
 UNKNOWN_NAME = "someone"
 # A channel named in a message: Teams has no mention of a channel by id in a card.
@@ -185,6 +195,8 @@ def button_action(button: Button) -> dict[str, Any]:
     }
     if button.style in _STYLE:
         execute["style"] = _STYLE[button.style]
+    if button.action_id in _THEME_WORDS:
+        return _theme_words_action(button, execute)
     if button.action_id != ActionId.RESOLVE:
         return execute
     execute.update({"verb": RESOLVE_WITH_NOTE, "title": "Resolve"})
@@ -199,6 +211,26 @@ def button_action(button: Button) -> dict[str, Any]:
         "type": "Action.ShowCard",
         "title": button.label,
         "card": {"type": "AdaptiveCard", "body": [note], "actions": [execute]},
+    }
+
+
+def _theme_words_action(button: Button, execute: dict[str, Any]) -> dict[str, Any]:
+    """Fixed and Won't fix open a small form on the card: a release, or the reason."""
+    label, required = _THEME_WORDS[ActionId(button.action_id)]
+    words: dict[str, Any] = {
+        "type": "Input.Text",
+        "id": WORDS_INPUT,
+        "label": label,
+        "isMultiline": required,
+        "maxLength": MAX_NOTE_INPUT,
+    }
+    if required:
+        words.update({"isRequired": True, "errorMessage": "Give the reason"})
+    execute.update({"verb": THEME_WITH_WORDS, "title": button.label})
+    return {
+        "type": "Action.ShowCard",
+        "title": button.label,
+        "card": {"type": "AdaptiveCard", "body": [words], "actions": [execute]},
     }
 
 

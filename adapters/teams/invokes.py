@@ -11,7 +11,14 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from adapters.teams.activities import where_of
-from adapters.teams.cards import NOTE_INPUT, RESOLVE_WITH_NOTE, adaptive_card, plain_text
+from adapters.teams.cards import (
+    NOTE_INPUT,
+    RESOLVE_WITH_NOTE,
+    THEME_WITH_WORDS,
+    WORDS_INPUT,
+    adaptive_card,
+    plain_text,
+)
 from adapters.teams.forms import (
     FORM_VERB,
     MESSAGE_ACTION_COMMAND,
@@ -27,6 +34,7 @@ from adapters.teams.outcomes import Outcome, run_use_case
 from adapters.teams.people import PeopleDirectory
 from adapters.teams.turns import complete, core_of
 from bot import dispatch
+from bot.actions import THEME_ACTIONS, ActionId
 from bot.errors import UsageError
 from bot.flags.models import parse_flag_number
 from bot.messages import Conversation, MessageRef
@@ -53,7 +61,18 @@ class Invokes:
         actor = await self._people.person_acting(turn_context)
         value = str(data.get("value") or "")
         outcome: Outcome | None
-        if verb == RESOLVE_WITH_NOTE:
+        if verb == THEME_WITH_WORDS:
+            outcome = await run_use_case(
+                lambda: dispatch.handle_theme_form(
+                    core,
+                    actor=actor,
+                    theme_id=_flag_number(value),
+                    verb=_theme_verb(data.get("action_id")),
+                    words=str(data.get(WORDS_INPUT) or ""),
+                    acting_from=_where_pressed(turn_context),
+                )
+            )
+        elif verb == RESOLVE_WITH_NOTE:
             note = data.get(NOTE_INPUT)
             outcome = await run_use_case(
                 lambda: dispatch.handle_resolve(
@@ -166,3 +185,12 @@ def _where_pressed(turn_context: TurnContext) -> Conversation | None:
     """The conversation of the card a button was pressed on."""
     pressed = _card_pressed(turn_context)
     return pressed.conversation if pressed is not None else None
+
+
+def _theme_verb(action_id: object) -> str:
+    """The status a theme button with words stands for ("" when it is none: the core says so)."""
+    try:
+        verb = THEME_ACTIONS.get(ActionId(str(action_id)))
+    except ValueError:
+        return ""
+    return verb.value if verb is not None else ""

@@ -13,7 +13,7 @@ from bot.actions import ActionId
 from bot.clock import FakeClock
 from bot.config.settings import Settings
 from tests.slack.conftest import _driver
-from tests.slack.driver import AGENT, MANAGER, SlackDriver
+from tests.slack.driver import AGENT, MANAGER, SlackDriver, fixture
 from tests.slack.fake_slack import TEAM_ID, Call, FakeSlack
 
 TRIAGE, LEADS = "C0TRIAGE01", "C0LEADS001"
@@ -68,6 +68,27 @@ async def press_theme(slack: SlackDriver, action: ActionId, post: Call) -> None:
     await slack.settle()
 
 
+async def submit_theme_form(
+    slack: SlackDriver, state: dict[str, object], user: str = MANAGER
+) -> None:
+    """Submit the theme form Frontline opened last, with `state` as the input's value."""
+    view = slack.fake.called("views.open")[-1].params["view"]
+    assert view["callback_id"] == "theme_status"
+    submission = fixture(
+        "view_submission_flag_form",
+        **{
+            "user.id": user,
+            "view.id": f"V{len(slack.fake.called('views.open')):09d}",
+            "view.callback_id": "theme_status",
+            "view.private_metadata": view["private_metadata"],
+            "view.state": {"values": {"words": {"value": state}}},
+        },
+    )
+    response = await slack.interactive(submission)
+    assert response.status == 200
+    await slack.settle()
+
+
 async def test_a_theme_is_routed_once_updated_in_place_and_its_fix_told_to_each_agent(
     slack: SlackDriver,
 ) -> None:
@@ -101,28 +122,54 @@ async def test_a_theme_is_routed_once_updated_in_place_and_its_fix_told_to_each_
     assert "Only people in the channel that owns" in slack.answers(BOB)[-1]
     assert not any("Fixed:" in text for text in slack.answers(AGENT))
     await press_theme(slack, ActionId.THEME_FIXED, post)
+    assert not any("Fixed:" in text for text in slack.answers(AGENT))  # a form opened first
+    await submit_theme_form(slack, {"type": "plain_text_input", "value": "4.2"})
     dms = {c.params["channel"]: c.params["text"] for c in slack.fake.called("chat.postMessage")}
-    told = {channel for channel, text in dms.items() if "Fixed:" in text}
+    told = {channel for channel, text in dms.items() if "Fixed in *4.2*:" in text}
     assert told == {f"D{AGENT}", f"D{BOB}", f"D{EVE}"}
     assert "ZD-1" in dms[f"D{AGENT}"] and "ZD-2" not in dms[f"D{AGENT}"]
+    assert "Fixed in *4.2*" in dms[f"D{AGENT}"]
     [summary] = posts_in(slack, LEADS)
     assert "3 agents told" in summary.params["text"]
     assert "Fixed" in json.dumps(slack.fake.called("chat.update")[-1].params["blocks"])
 
 
-async def test_wont_fix_asks_for_the_reason_which_reaches_the_agents_verbatim(
-    slack: SlackDriver,
-) -> None:
+async def routed_invoice_theme(slack: SlackDriver) -> Call:
     for user, text in ((AGENT, "invoice PDF is blank"), (BOB, "blank invoice pdf download")):
         await slack.command(f"recurring {text}", user=user)
     await slack.command("recurring the invoice pdf downloads empty", user=EVE)
     await slack.settle()
     [post] = posts_in(slack, TRIAGE)
+    return post
+
+
+async def test_wont_fix_asks_for_the_reason_which_reaches_the_agents_verbatim(
+    slack: SlackDriver,
+) -> None:
+    post = await routed_invoice_theme(slack)
     await press_theme(slack, ActionId.THEME_WONT_FIX, post)
-    assert "wontfix <reason>" in slack.answers(MANAGER)[-1]
+    view = slack.fake.called("views.open")[-1].params["view"]
+    assert view["title"]["text"] == "Won't fix" and view["blocks"][1]["optional"] is False
     assert not any("Won't fix" in text for text in slack.answers(AGENT))
-    slug = post.params["text"].split("#", 1)[1].split(" ", 1)[0]
     reason = "The PDF renderer is being replaced in Q2; use the HTML invoice until then."
-    await slack.command(f"theme #{slug} wontfix {reason}", user=MANAGER, channel=TRIAGE)
-    await slack.settle()
+    await submit_theme_form(slack, {"type": "plain_text_input", "value": reason})
     assert all(reason in slack.answers(user)[-1] for user in (AGENT, BOB, EVE))
+    assert "is now *won't fix*" in slack.answers(MANAGER)[-1]
+
+
+async def test_not_ours_picks_the_channel_and_the_theme_moves_there(slack: SlackDriver) -> None:
+    post = await routed_invoice_theme(slack)
+    await press_theme(slack, ActionId.THEME_NOT_OURS, post)
+    view = slack.fake.called("views.open")[-1].params["view"]
+    assert view["blocks"][1]["element"]["type"] == "conversations_select"
+    await submit_theme_form(
+        slack, {"type": "conversations_select", "selected_conversation": "C0BILLING1"}
+    )
+    [moved] = posts_in(slack, "C0BILLING1")
+    assert "Theme #invoice-pdf-blank" in moved.params["text"]
+    old_thread = [
+        c.params["text"]
+        for c in slack.fake.called("chat.postMessage")
+        if c.params.get("channel") == TRIAGE and c.params.get("thread_ts")
+    ]
+    assert any("Not ours — moved to <#C0BILLING1>" in text for text in old_thread)

@@ -51,17 +51,17 @@ async def test_a_theme_card_in_triage_updated_in_place_then_fixed_and_told(
         assert "globex" not in update.texts() and "counted, not quoted" in update.texts()
 
         root = card.result["activityId"]
-        theme_id = card.body["activity"]["attachments"][0]["content"]["actions"][2]["data"]["value"]
+        fixed = card.body["activity"]["attachments"][0]["content"]["actions"][2]
+        assert fixed["type"] == "Action.ShowCard"  # asks for the release first
+        assert fixed["card"]["body"][0]["id"] == "words"
+        execute = fixed["card"]["actions"][0]
         press = card_press(
-            "theme_fixed",
-            {"action_id": "theme_fixed", "value": theme_id},
-            root=root,
-            channel=TRIAGE,
+            execute["verb"], {**execute["data"], "words": "4.2"}, root=root, channel=TRIAGE
         )
         status, body = await teams.send(press)
         assert status == 200 and "is now fixed. 2 agents told" in body["value"]
         ana_dm = " ".join(direct_messages_to(teams, ANA))
-        assert "Fixed:" in ana_dm and "ZD-1" in ana_dm and "ZD-2" not in ana_dm
+        assert "Fixed in **4.2**" in ana_dm and "ZD-1" in ana_dm and "ZD-2" not in ana_dm
         assert any("ZD-2" in text for text in direct_messages_to(teams, TOM))
     finally:
         await teams.close()
