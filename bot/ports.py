@@ -231,6 +231,10 @@ class OutboxRepository(Protocol):
         """Record a message to deliver, written with the unit of work (what use cases call)."""
         ...
 
+    async def supersede_updates(self, order_key: str, at: datetime) -> int:
+        """Skip the not-yet-started post updates of this order key (a newer one follows)."""
+        ...
+
     async def add(self, outgoing: Outgoing, at: datetime) -> int:
         """Record a message to deliver and return its outbox id (written at once for that)."""
         ...

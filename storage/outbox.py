@@ -30,6 +30,25 @@ class SqlOutboxRepository:
     async def record(self, outgoing: Outgoing, at: datetime) -> None:
         self._pending.add(OutboxRow, self._values(outgoing, at))
 
+    async def supersede_updates(self, order_key: str, at: datetime) -> int:
+        await self._pending.write()
+        return await rowcount(
+            self._session,
+            bulk_update(OutboxRow)
+            .where(
+                OutboxRow.order_key == order_key,
+                OutboxRow.kind == OutgoingKind.UPDATE.value,
+                OutboxRow.status == DeliveryStatus.PENDING.value,
+                OutboxRow.attempts == 0,
+                lease_is_free(OutboxRow, at),
+            )
+            .values(
+                status=DeliveryStatus.SKIPPED.value,
+                finished_at=at,
+                last_error="superseded by a later update",
+            ),
+        )
+
     async def add(self, outgoing: Outgoing, at: datetime) -> int:
         await self._pending.write()
         row = OutboxRow(**self._values(outgoing, at))

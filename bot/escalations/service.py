@@ -15,7 +15,7 @@ from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent
 from bot.flags.permissions import require_may_change
 from bot.flags.rendering import customer_refs_text, escalation_post
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
-from bot.outbox.models import DeliveryStatus, Outgoing, OutgoingKind
+from bot.outbox.models import DeliveryStatus, Outgoing, OutgoingKind, flag_order
 from bot.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -278,6 +278,8 @@ async def join_burst(core: Core, uow: UnitOfWork, flag: Flag, lead: Flag, now: d
         lead,
         f"\N{HEAVY PLUS SIGN} *{flag.key}* from {flag.reporter.mention}: {flag.summary}{customer}",
     )
+    # In an outage flags join every few seconds: only the newest count needs to reach the post.
+    await uow.outbox.supersede_updates(flag_order(lead.id), now)
     await refresh_post(core, uow, lead)
     if lead.acknowledged_by is not None:
         owner = lead.acknowledged_by

@@ -25,6 +25,11 @@ def without_post_link(message: Message) -> Message:
     return replace(message, text=message.text.replace(POST_LINK, "the escalation channel"))
 
 
+def flag_order(flag_id: int) -> str:
+    """The order key of every message about one flag: delivered one at a time, in order."""
+    return f"flag:{flag_id}"
+
+
 class OutgoingKind(StrEnum):
     POST = "post"  # a new top-level message in a channel
     REPLY = "reply"  # a reply in a thread: of `ref`, else of the flag's post
@@ -165,7 +170,7 @@ class Outgoing:
     def order_key(self) -> str:
         """Messages with the same key are delivered one at a time, in the order recorded."""
         if self.flag_id is not None:
-            return f"flag:{self.flag_id}"
+            return flag_order(self.flag_id)
         if self.theme_id is not None:
             return f"theme:{self.theme_id}"
         if self.person is not None:

@@ -112,9 +112,10 @@ async def refresh_post(
     if place is None:
         return
     message = theme_post(theme, flags, now, core.config)
-    await uow.outbox.record(
-        Outgoing.on_theme_post(OutgoingKind.UPDATE, place, theme.id, message), now
-    )
+    outgoing = Outgoing.on_theme_post(OutgoingKind.UPDATE, place, theme.id, message)
+    # This update shows everything; earlier ones still waiting need not be sent.
+    await uow.outbox.supersede_updates(outgoing.order_key, now)
+    await uow.outbox.record(outgoing, now)
 
 
 async def _regression(

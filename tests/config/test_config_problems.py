@@ -107,7 +107,8 @@ def test_the_documented_messages(text: str, expected: str) -> None:
         (
             "themes:\n  treshold: {}\n",
             "themes.treshold: ",
-            "unknown key; expected one of rules, similarity, threshold",
+            "unknown key; expected one of coalesce_within, nudge_after, rules, similarity, "
+            "threshold, who",
         ),
         (
             "themes:\n  rules:\n    - {name: Billing, keywords: [x], owner: {slack: C1}}\n",

@@ -493,3 +493,28 @@ async def test_purge_forgets_sent_and_skipped_messages_finished_before_the_cut_o
     assert await status(uow_factory, old_dead) is DeliveryStatus.DEAD  # kept for the admin
     assert await status(uow_factory, recent_sent) is DeliveryStatus.SENT
     assert await status(uow_factory, pending) is DeliveryStatus.PENDING
+
+
+async def test_waiting_post_updates_are_superseded_by_a_newer_one(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    def update(text: str, flag_id: int = 7) -> Outgoing:
+        return Outgoing.on_flag_post(OutgoingKind.UPDATE, channel("C-ESC"), flag_id, Message(text))
+
+    line = Outgoing.on_flag_post(OutgoingKind.REPLY, channel("C-ESC"), 7, Message("line"))
+    first, reply, second, other = await add(
+        uow_factory, update("2 affected"), line, update("3 affected"), update("x", flag_id=8)
+    )
+    async with uow_factory() as uow:
+        assert await uow.outbox.supersede_updates(update("").order_key, T0) == 2
+        await uow.outbox.record(update("4 affected"), T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.get_status(first) is DeliveryStatus.SKIPPED
+        assert await uow.outbox.get_status(second) is DeliveryStatus.SKIPPED
+        assert await uow.outbox.get_status(reply) is DeliveryStatus.PENDING
+        assert await uow.outbox.get_status(other) is DeliveryStatus.PENDING
+    # The thread line, then the newest update: nothing else about flag 7 is sent.
+    batch = await claim(uow_factory)
+    texts = [d.outgoing.message.text for d in batch]
+    assert "line" in texts and "2 affected" not in texts and "3 affected" not in texts

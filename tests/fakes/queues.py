@@ -149,6 +149,20 @@ class InMemoryOutboxRepository:
     async def record(self, outgoing: Outgoing, at: datetime) -> None:
         await self.add(outgoing, at)
 
+    async def supersede_updates(self, order_key: str, at: datetime) -> int:
+        skipped = 0
+        for entry in self._entries().values():
+            if (
+                entry.outgoing.order_key == order_key
+                and entry.outgoing.kind is OutgoingKind.UPDATE
+                and entry.status is DeliveryStatus.PENDING
+                and entry.attempts == 0
+                and _free(entry.lease_until, at)
+            ):
+                entry.status, entry.finished_at = DeliveryStatus.SKIPPED, at
+                skipped += 1
+        return skipped
+
     async def add(self, outgoing: Outgoing, at: datetime) -> int:
         entry_id = self._uow.store.next_id()
         self._entries()[entry_id] = OutboxEntry(entry_id, outgoing, at, at)

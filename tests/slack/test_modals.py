@@ -33,8 +33,10 @@ async def test_flag_alone_opens_the_form(slack: SlackDriver) -> None:
 async def test_the_form_does_not_queue_behind_slow_work(slack: SlackDriver) -> None:
     # Slack lets a trigger open a modal for 3 seconds; busy background work must not eat them.
     slack.fake.slow["users.info"] = 2.0
-    for n in range(8):
-        await slack.command(f"escalate refunds stuck {n}", user=f"U0AGENT{n:02d}")
+    problems = ("refunds stuck", "login broken", "export empty", "invoices wrong", "search down")
+    problems += ("app crashes", "emails late", "sync stalled")  # eight posts, not one burst
+    for n, problem in enumerate(problems):
+        await slack.command(f"escalate {problem}", user=f"U0AGENT{n:02d}")
     started = time.monotonic()
     await slack.command("   ")
     await slack.fake.wait_for(lambda: bool(slack.fake.called("views.open")), within=1.0)
