@@ -36,7 +36,7 @@ from bot.flags.rendering import help_message
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.stats import team_stats
 from bot.themes.corrections import move_flag, suggest_themes
-from bot.themes.lifecycle import change_theme, theme_by_id
+from bot.themes.lifecycle import change_theme, owner_choices, theme_by_id
 from bot.themes.service import list_themes
 
 
@@ -190,10 +190,13 @@ async def _theme_button(
             )
         )
     if verb is ThemeVerb.OWNER:
+        known = owner_choices(core, actor.platform)
+        teams = "".join(f"\n• `/flag theme #{theme.slug} owner {name}`" for name in known)
         return Reply(
             Message(
-                f"Say which channel owns it: `/flag theme #{theme.slug} owner <channel>`; it is "
-                "posted there and this thread says where it went."
+                f"Which team owns it? It is posted in their channel and this thread says where "
+                f"it went.{teams}\n• `/flag theme #{theme.slug} owner <channel>` for another "
+                "channel"
             )
         )
     command = ChangeTheme(theme.slug, verb)

@@ -70,12 +70,17 @@ async def raise_flag(
                 uow, core.config.themes, flag, tag=command.theme_slug, now=now
             )
         else:
+            # Escalations reserve their number first: the counter row's lock (PostgreSQL; on
+            # SQLite the whole transaction) makes two escalations of one outage, raised at the
+            # same moment, see each other, so the second joins the first.
+            flag.number = await uow.flags.next_number(reporter.workspace_id)
             lead = await burst_lead(core, uow, flag, now)
             if lead is not None:
                 flag.join(lead)
-        # The number is reserved last: its counter row stays locked until the commit, and on
-        # PostgreSQL every new flag of the workspace waits for that lock.
-        flag.number = await uow.flags.next_number(reporter.workspace_id)
+        # Otherwise the number is reserved last: its counter row stays locked until the commit,
+        # and on PostgreSQL every new flag of the workspace waits for that lock.
+        if not flag.number:
+            flag.number = await uow.flags.next_number(reporter.workspace_id)
         flag = await uow.flags.add(flag)
         assert flag.id is not None
         source = f"from <{source_link}|this message>" if source_link else ""

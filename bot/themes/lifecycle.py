@@ -219,15 +219,38 @@ async def _thread_line(uow: UnitOfWork, theme: Theme, text: str, now: datetime) 
         await uow.outbox.record(outgoing, now)
 
 
+def owner_target(core: Core, platform: str, words: str) -> str:
+    """The channel id `owner …` names: a channel, a routing rule's name (its owner channel on
+    this platform) or `triage`."""
+    word = words.strip().split(" ")[0].lstrip("#")
+    themes, channels = core.config.themes, core.config.channels_for(platform)
+    rule = themes.rule_named(word.lower())
+    if rule is not None:
+        if platform not in rule.owner:
+            raise UsageError(f"The rule {rule.name} names no owner channel on {platform}.")
+        return rule.owner[platform]
+    if word.lower() == "triage" and channels.triage:
+        return channels.triage
+    mention = word.removeprefix("<#").rstrip(">").split("|")[0]
+    if not mention:
+        raise UsageError("Say which channel owns it instead, like `owner #identity-team`.")
+    return mention
+
+
+def owner_choices(core: Core, platform: str) -> list[str]:
+    """The words `owner …` knows on this platform: each rule with an owner here, and triage."""
+    choices = [rule.name for rule in core.config.themes.rules if platform in rule.owner]
+    if core.config.channels_for(platform).triage:
+        choices.append("triage")
+    return choices
+
+
 async def _move_owner(
     core: Core, uow: UnitOfWork, theme: Theme, actor: Person, where: str
 ) -> Reply:
     """Not ours: another channel owns the theme; it gets the post, the old one a line."""
     assert theme.id is not None
-    channel = where.strip().lstrip("#")
-    mention = channel.removeprefix("<#").rstrip(">").split("|")[0] if channel else ""
-    if not mention:
-        raise UsageError("Say which channel owns it instead, like `owner #identity-team`.")
+    mention = owner_target(core, actor.platform, where)
     now = core.clock.now()
     new_place = Conversation(actor.platform, theme.workspace_id, mention)
     old = owner_channel(core.config, theme, actor.platform)

@@ -400,3 +400,34 @@ async def test_themes_that_drift_together_are_proposed_for_a_merge() -> None:
     proposals = [line for line in listing.splitlines() if "Possibly one problem" in line]
     assert len(proposals) == 1 and f"#{a}" in proposals[0] and f"#{b}" in proposals[0]
     assert "refund" not in proposals[0]
+
+
+async def test_not_ours_names_the_known_teams_and_moves_to_a_rules_channel() -> None:
+    world = themes_world()
+    slug = await routed(world)
+    post = world.chat.of_kind("post")[0]
+    reply = await world.press("maria", ActionId.THEME_NOT_OURS, post.message.buttons[0].value)
+    assert f"`/flag theme #{slug} owner sso-login`" in reply.message.text
+    assert f"`/flag theme #{slug} owner triage`" in reply.message.text
+    await world.flag("maria", f"theme #{slug} owner sso-login", channel="C-triage")
+    assert world.chat.of_kind("post")[-1].conversation.channel_id == "C-identity"
+
+
+async def test_a_rule_with_its_own_threshold_routes_sooner() -> None:
+    rules = {
+        "threshold": {"flags": 5, "distinct": 3},
+        "rules": [
+            {
+                "name": "payments",
+                "keywords": ["card declined"],
+                "owner": {"slack": "C-payments"},
+                "threshold": {"flags": 2, "distinct": 2, "within": "3d"},
+            }
+        ],
+    }
+    world = themes_world({"themes": rules})
+    await theme_of(world, "ana", "card declined at checkout ZD-1")
+    assert world.chat.of_kind("post") == []
+    await theme_of(world, "bob", "card declined for a visa ZD-2")
+    [post] = world.chat.of_kind("post")
+    assert post.conversation.channel_id == "C-payments" and "#payments" in post.message.text

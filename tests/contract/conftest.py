@@ -18,3 +18,10 @@ def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
         return factory
     database: Database = request.getfixturevalue(DATABASE_FIXTURES[request.param])
     return database.unit_of_work
+
+
+@pytest.fixture(params=list(DATABASE_FIXTURES))
+def database_uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
+    """Units of work on each real database (for what the in-memory fake does not model: locks)."""
+    database: Database = request.getfixturevalue(DATABASE_FIXTURES[request.param])
+    return database.unit_of_work

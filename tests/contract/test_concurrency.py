@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import dispatch
+from bot.clock import FakeClock
+from bot.config.models import FrontlineConfig
+from bot.core import Core
+from bot.messages import Where
 from bot.ports import UnitOfWorkFactory
-from tests.contract.builders import WORKSPACE, make_flag
+from tests.contract.builders import T0, WORKSPACE, channel, make_flag, person
 
 WRITERS = 50
 
@@ -43,3 +48,34 @@ async def test_concurrent_claims_of_one_key_succeed_once(uow_factory: UnitOfWork
 
     results = await asyncio.gather(*(handle_delivery() for _ in range(20)))
     assert results.count(True) == 1
+
+
+async def test_escalations_of_one_outage_raised_at_once_share_one_post(
+    database_uow_factory: UnitOfWorkFactory,
+) -> None:
+    """Side by side, each sees the ones before it: one lead, the rest joined."""
+    config = FrontlineConfig.model_validate({"channels": {"slack": {"escalations": "C-esc"}}})
+    uow_factory = database_uow_factory
+    core = Core(uow=uow_factory, clock=FakeClock(T0), config=config)
+    texts = [  # each pair at least 0.95 alike, so any arrival order makes one lead
+        "checkout fails for EU cards",
+        "checkout failing for EU cards",
+        "EU cards fail at checkout",
+        "checkout fails for all EU cards",
+        "EU card checkout fails",
+    ]
+    await asyncio.gather(
+        *(
+            dispatch.handle_command(
+                core,
+                actor=person(f"U{n}", f"Agent {n}"),
+                where=Where(channel("C-SUPPORT")),
+                text=f"escalate {text} ZD-{n}",
+            )
+            for n, text in enumerate(texts, 1)
+        )
+    )
+    async with uow_factory() as uow:
+        flags = await uow.flags.list_open(WORKSPACE)
+    leads = [f for f in flags if f.joined_to is None]
+    assert len(leads) == 1 and leads[0].joined_count == len(texts) - 1

@@ -173,3 +173,47 @@ async def test_not_ours_picks_the_channel_and_the_theme_moves_there(slack: Slack
         if c.params.get("channel") == TRIAGE and c.params.get("thread_ts")
     ]
     assert any("Not ours — moved to <#C0BILLING1>" in text for text in old_thread)
+
+
+async def test_an_outage_makes_one_escalation_post_acknowledged_for_everyone(
+    slack: SlackDriver,
+) -> None:
+    await slack.command("escalate checkout fails for all EU cards ZD-1")
+    await slack.settle()
+    await slack.command("escalate EU card payments failing at checkout ZD-2", user=BOB)
+    await slack.settle()  # so that they are numbered in the order sent
+    await slack.command("escalate checkout broken for european cards ZD-3", user=EVE)
+    await slack.settle()
+    assert len(posts_in(slack, "C0ESCALAT1")) == 1
+    ts = await slack.post_ts(1)
+    lines = [
+        c.params["text"]
+        for c in slack.fake.called("chat.postMessage")
+        if c.params.get("thread_ts") == ts
+    ]
+    assert any("F-2" in line and "ZD-2" in line for line in lines), lines
+    assert any("F-3" in line and "ZD-3" in line for line in lines), lines
+    assert "3 customers affected" in json.dumps(slack.fake.called("chat.update")[-1].params)
+    assert "joined *F-1*" in slack.answers(EVE)[-1]
+
+    await slack.press(ActionId.ACKNOWLEDGE, 1)
+    await slack.settle()
+    for number, user in ((2, BOB), (3, EVE)):
+        flag = await slack.flag(number)
+        assert flag.acknowledged_by is not None and flag.acknowledged_by.user_id == MANAGER
+        assert (
+            f"F-{number}" in slack.answers(user)[-1] and "acknowledged" in slack.answers(user)[-1]
+        )
+    assert len(posts_in(slack, "C0ESCALAT1")) == 1
+
+
+async def test_two_themes_merged_by_command_become_one(slack: SlackDriver) -> None:
+    await slack.command("recurring CSV export has no date column #csv-dates")
+    await slack.command("recurring the export lacks dates #export-dates", user=BOB)
+    await slack.settle()
+    await slack.command("theme #export-dates merge #csv-dates", user=MANAGER)
+    await slack.settle()
+    assert "merged into #csv-dates" in slack.answers(MANAGER)[-1]
+    await slack.command("recurring dates missing again #export-dates", user=EVE)
+    await slack.settle()
+    assert "recorded under theme *#csv-dates* (3 flags this week)" in slack.answers(EVE)[-1]
