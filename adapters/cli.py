@@ -40,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help=COMMANDS["serve"], description=COMMANDS["serve"])
     serve.add_argument("--host", help="address to listen on (default: $FRONTLINE_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (default: $FRONTLINE_PORT)")
-    sub.add_parser("console", help=COMMANDS["console"], description=COMMANDS["console"])
+    console = sub.add_parser("console", help=COMMANDS["console"], description=COMMANDS["console"])
+    console.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start over: forget the console's flags, themes and clock in this folder",
+    )
     sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
     init = sub.add_parser("init", help=COMMANDS["init"], description=COMMANDS["init"])
     init.add_argument("path", nargs="?", default="frontline.yml")
@@ -107,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "console":
         from adapters.console.repl import run_console
 
-        asyncio.run(run_console(settings))
+        asyncio.run(run_console(settings, fresh=args.fresh))
         return 0
     if args.command == "demo":
         from adapters.console.demo import run_demo

@@ -12,10 +12,14 @@ from adapters.console.session import ConsoleSession
 from adapters.wiring import open_runtime
 from bot.clock import FakeClock
 from bot.config.settings import Settings
+from bot.silence.wording import local_time
 
 # The console's clock is fake and `+2d` runs two days of due work at once, so it keeps its own
 # embedded database instead of DATABASE_URL: it can never touch what a server is doing.
 CONSOLE_DATABASE = "frontline-console.db"
+# The fake clock lives with the data: a second session resumes where the first left off, so
+# deadlines never lie in a "future" that already happened.
+CONSOLE_CLOCK = "frontline-console.clock"
 BANNER = """\
 Frontline console — the whole loop, locally, no credentials.
 You are @ana in #support. Try:  /flag escalate checkout fails for EU cards ZD-9912 sev:high
@@ -28,14 +32,37 @@ def console_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path.cwd() / CONSOLE_DATABASE}"
 
 
+def start_fresh(folder: Path) -> None:
+    """Forget the console's data and its clock (`frontline console --fresh`)."""
+    for name in (CONSOLE_DATABASE, f"{CONSOLE_DATABASE}-wal", f"{CONSOLE_DATABASE}-shm"):
+        (folder / name).unlink(missing_ok=True)
+    (folder / CONSOLE_CLOCK).unlink(missing_ok=True)
+
+
+def resumed_time(folder: Path) -> datetime | None:
+    """Where the last session's clock stopped, when its data is still here."""
+    if not (folder / CONSOLE_DATABASE).exists():
+        return None
+    try:
+        stored = datetime.fromisoformat((folder / CONSOLE_CLOCK).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return stored if stored.tzinfo is not None else None
+
+
 async def run_console(
     settings: Settings,
     *,
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
+    fresh: bool = False,
 ) -> None:
     """Read lines until `quit` or end of input, acting as people in channels."""
-    clock = FakeClock(datetime.now(UTC).replace(second=0, microsecond=0))
+    folder = Path.cwd()
+    if fresh:
+        start_fresh(folder)
+    resumed = resumed_time(folder)
+    clock = FakeClock(resumed or datetime.now(UTC).replace(second=0, microsecond=0))
     gateway = ConsoleGateway(write)
     url = console_database_url()
     runtime = await open_runtime(
@@ -47,7 +74,10 @@ async def run_console(
     )
     session = ConsoleSession(runtime.core, gateway, clock, write, runtime.delivery)
     write(BANNER)
-    write(f"(database: {runtime.database_description})")
+    where = f"database: {runtime.database_description}"
+    if resumed is not None:
+        where += f"; clock resumed at {local_time(resumed, settings.config.tz)}"
+    write(f"({where}; `frontline console --fresh` starts over)")
     try:
         while True:
             try:
@@ -55,7 +85,9 @@ async def run_console(
             except EOFError:
                 write("")
                 break
-            if not await session.handle_line(line):
+            going_on = await session.handle_line(line)
+            (folder / CONSOLE_CLOCK).write_text(clock.now().isoformat())
+            if not going_on:
                 break
     finally:
         await runtime.close()

@@ -204,3 +204,31 @@ async def test_someone_who_was_never_in_its_channels_cannot_read_or_change_a_fla
     assert "You cannot change F-1: only its reporter, its owner or an on-duty manager" in out
     out = await console.type("in escalations", "/flag show F-1")  # now she is in its channel
     assert "acme payroll data exposed" in out
+
+
+async def run_session(tmp_path: Path, *lines: str, fresh: bool = False) -> str:
+    script = iter(lines)
+    output: list[str] = []
+
+    def read(prompt: str) -> str:
+        try:
+            return next(script)
+        except StopIteration:
+            raise EOFError from None
+
+    settings = load_settings(config_path=str(tmp_path / "absent.yml"), environ={})
+    await run_console(settings, read=read, write=output.append, fresh=fresh)
+    return "\n".join(output)
+
+
+async def test_a_second_session_resumes_the_clock_and_fresh_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = await run_session(tmp_path, "/flag escalate printer on fire ZD-1", "+3d", "time")
+    moved_to = first.strip().splitlines()[-1]
+    second = await run_session(tmp_path, "time", "/flag escalate printer smoking ZD-2")
+    assert "clock resumed at" in second and moved_to in second  # not back to the real time
+    assert "F-2" in second
+    third = await run_session(tmp_path, "/flag escalate printer fine now ZD-3", fresh=True)
+    assert "clock resumed" not in third and "F-1" in third and "F-3" not in third
