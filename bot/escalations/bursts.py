@@ -20,19 +20,28 @@ import numpy as np
 from bot.core import Core
 from bot.flags.models import Flag, FlagKind, Severity
 from bot.ports import UnitOfWork
+from bot.themes.embedding import Vector
 from bot.themes.matching import decode, encode
 
 BURST_MARGIN = 0.25  # with the default similarity 0.5: 0.75
 _RANK = {Severity.LOW: 0, Severity.NORMAL: 1, Severity.HIGH: 2}
 
 
-async def burst_lead(core: Core, uow: UnitOfWork, flag: Flag, now: datetime) -> Flag | None:
+def wants_vector(core: Core) -> bool:
+    """Whether a new escalation is compared with open ones (bursts are on)."""
+    return core.config.themes.coalesce_within is not None
+
+
+async def burst_lead(
+    core: Core, uow: UnitOfWork, flag: Flag, now: datetime, vector: Vector | None = None
+) -> Flag | None:
     """The open escalation `flag` should join, if any (sets the flag's embedding to compare)."""
     within = core.config.themes.coalesce_within
     if within is None:
         return None
     matcher = core.themes
-    vector = await matcher.vector(flag.summary)
+    if vector is None:
+        vector = await matcher.vector(flag.summary)
     flag.embedding = encode(vector)
     bar = matcher.threshold(core.config.themes) + BURST_MARGIN
     best: tuple[float, Flag] | None = None

@@ -9,7 +9,7 @@ from bot.actions import ActionId
 from bot.core import Core
 from bot.durations import format_duration
 from bot.errors import FlagNotFound, InvalidState
-from bot.escalations.bursts import burst_lead
+from bot.escalations.bursts import burst_lead, wants_vector
 from bot.escalations.service import (
     join_burst,
     post_escalation,
@@ -49,6 +49,10 @@ async def raise_flag(
     """Record a new flag; escalations are posted for the managers, recurring ones themed."""
     now = core.clock.now()
     policy = core.config.severity(command.severity)
+    # The text's vector is computed before the transaction: the model needs no lock.
+    vector = None
+    if command.kind is FlagKind.RECURRING or wants_vector(core):
+        vector = await core.themes.vector(command.summary)
     async with core.uow() as uow:
         flag = Flag(
             workspace_id=reporter.workspace_id,
@@ -67,14 +71,14 @@ async def raise_flag(
         matched = lead = None
         if flag.kind is FlagKind.RECURRING:
             matched = await core.themes.match(
-                uow, core.config.themes, flag, tag=command.theme_slug, now=now
+                uow, core.config.themes, flag, tag=command.theme_slug, now=now, vector=vector
             )
         else:
             # Escalations reserve their number first: the counter row's lock (PostgreSQL; on
             # SQLite the whole transaction) makes two escalations of one outage, raised at the
             # same moment, see each other, so the second joins the first.
             flag.number = await uow.flags.next_number(reporter.workspace_id)
-            lead = await burst_lead(core, uow, flag, now)
+            lead = await burst_lead(core, uow, flag, now, vector)
             if lead is not None:
                 flag.join(lead)
         # Otherwise the number is reserved last: its counter row stays locked until the commit,

@@ -108,9 +108,15 @@ class ThemeMatcher:
         *,
         tag: str | None,
         now: datetime,
+        vector: Vector | None = None,
     ) -> Matched:
-        """The theme `flag` joins (created if new); sets the flag's embedding and theme id."""
-        vector = await self.vector(flag.summary)
+        """The theme `flag` joins (created if new); sets the flag's embedding and theme id.
+
+        Pass the text's `vector` when it was computed before the transaction began: on SQLite
+        a transaction holds the one write lock, and the model's few milliseconds need not.
+        """
+        if vector is None:
+            vector = await self.vector(flag.summary)
         flag.embedding = encode(vector)
         matched = await self._decide(uow, config, flag, vector, tag=tag, now=now)
         flag.theme_id = matched.theme.id
