@@ -99,6 +99,10 @@ class FlagRepository(Protocol):
         """Open escalations nobody has acknowledged yet, oldest first."""
         ...
 
+    async def first_of_themes(self, theme_ids: Sequence[int]) -> dict[int, Flag]:
+        """Each theme's first flag (the one its name came from), by theme id."""
+        ...
+
     async def list_joined(self, flag_id: int) -> Sequence[Flag]:
         """The escalations that joined this one (a burst), oldest first."""
         ...

@@ -152,6 +152,17 @@ class SqlFlagRepository:
             FlagRow.acknowledged_by_id.is_(None),
         )
 
+    async def first_of_themes(self, theme_ids: Sequence[int]) -> dict[int, Flag]:
+        if not theme_ids:
+            return {}
+        firsts = (
+            select(func.min(FlagRow.id))
+            .where(FlagRow.theme_id.in_(list(theme_ids)))
+            .group_by(FlagRow.theme_id)
+        )
+        rows = await self._session.scalars(select(FlagRow).where(FlagRow.id.in_(firsts)))
+        return {row.theme_id: read_flag(row) for row in rows if row.theme_id is not None}
+
     async def list_joined(self, flag_id: int) -> Sequence[Flag]:
         query = select(FlagRow).where(FlagRow.joined_to_id == flag_id).order_by(FlagRow.id)
         return [self._read(row) for row in await self._session.scalars(query)]

@@ -49,7 +49,7 @@ async def list_themes(
         counted = [(this_week.get(t.id or 0, 0), t) for t in themes]
         counted.sort(key=lambda pair: (-pair[0], pair[1].slug))
         shown = counted[:SHOWN]
-        firsts = {t.id: await uow.flags.list_for_theme(t.id) for _, t in shown if t.id}
+        firsts = await uow.flags.first_of_themes([t.id for _, t in shown if t.id is not None])
         pairs = await core.themes.drifting_pairs(
             uow, viewer.workspace_id, [t.id for _, t in shown if t.id is not None]
         )
@@ -59,9 +59,9 @@ async def list_themes(
     hidden: set[int] = set()
     for n, theme in shown:
         last = since_last.get(theme.id or 0, 0) - n
-        flags = firsts.get(theme.id or 0) or []
+        first = firsts.get(theme.id or 0)
         title = f"*{theme_title(theme)}*"
-        if flags and not await can_see(core, flags[0], viewer, acting_from):
+        if first is not None and not await can_see(core, first, viewer, acting_from):
             title = "_a theme first raised in a conversation you are not in_"
             hidden.add(theme.id or 0)
         owner = f"<#{theme.owner_channel.channel_id}>" if theme.owner_channel else "not routed yet"
@@ -74,9 +74,9 @@ async def list_themes(
     for a, b in pairs:
         if a in hidden or b in hidden:
             continue
-        first, second = by_id[a], by_id[b]
+        kept, merged = by_id[a], by_id[b]
         lines.append(
-            f"_Possibly one problem:_ #{first.slug} and #{second.slug} — to merge them, "
-            f"`/flag theme #{second.slug} merge #{first.slug}`"
+            f"_Possibly one problem:_ #{kept.slug} and #{merged.slug} — to merge them, "
+            f"`/flag theme #{merged.slug} merge #{kept.slug}`"
         )
     return Reply(Message("*Themes this week*\n" + "\n".join(lines)))

@@ -141,3 +141,17 @@ async def test_due_theme_nudges_are_claimed_earliest_first(uow_factory: UnitOfWo
         due = await uow.themes.claim_due_nudges(T0 + timedelta(minutes=30), 10)
         assert [t.slug for t in due] == ["c", "a"]
         assert [t.slug for t in await uow.themes.claim_due_nudges(T0, 10)] == []
+
+
+async def test_each_themes_first_flag(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        a = await uow.themes.add(make_theme("a"))
+        b = await uow.themes.add(make_theme("b"))
+        assert a.id is not None and b.id is not None
+        for number, theme in ((1, b), (2, a), (3, b), (4, a)):
+            await uow.flags.add(make_flag(number, theme_id=theme.id))
+        await uow.commit()
+    async with uow_factory() as uow:
+        firsts = await uow.flags.first_of_themes([a.id, b.id])
+        assert {t: f.number for t, f in firsts.items()} == {a.id: 2, b.id: 1}
+        assert await uow.flags.first_of_themes([]) == {}

@@ -241,6 +241,13 @@ class InMemoryFlagRepository:
             )
         )
 
+    async def first_of_themes(self, theme_ids: Sequence[int]) -> dict[int, Flag]:
+        firsts: dict[int, Flag] = {}
+        for flag in sorted(self._where(lambda f: f.theme_id in theme_ids), key=lambda f: f.id or 0):
+            assert flag.theme_id is not None
+            firsts.setdefault(flag.theme_id, flag)
+        return firsts
+
     async def list_joined(self, flag_id: int) -> Sequence[Flag]:
         return self._where(lambda f: f.joined_to == flag_id)
 
