@@ -78,7 +78,7 @@ async def open_runtime(
         },
     )
     inbox = InboxWorker(core, owner=owner, after_each=delivery.wake)
-    intake = Intake(core, on_stored=inbox.wake)
+    intake = Intake(core, on_stored=inbox.wake, uow=database.urgent_unit_of_work)
     return Runtime(
         settings=settings,
         database=database,

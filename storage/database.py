@@ -16,11 +16,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bot.config.urls import encode_password, mask_url
 from bot.errors import FrontlineError
 from storage.unit_of_work import SqlUnitOfWork
+from storage.write_gate import GatedSession, WriteGate
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +136,12 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        sqlite = engine.dialect.name == "sqlite"
+        self._sessions = async_sessionmaker(
+            engine, expire_on_commit=False, class_=GatedSession if sqlite else AsyncSession
+        )
+        # SQLite's one write lock, handed over in the event loop (storage.write_gate).
+        self._gate = WriteGate() if sqlite else None
 
     @classmethod
     def from_url(cls, url: str, *, echo: bool = False) -> Database:
@@ -187,7 +198,17 @@ class Database:
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work on its own session (a `bot.ports.UnitOfWorkFactory`)."""
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._session(urgent=False))
+
+    def urgent_unit_of_work(self) -> SqlUnitOfWork:
+        """A unit of work served first on SQLite: storing requests before they are acked."""
+        return SqlUnitOfWork(self._session(urgent=True))
+
+    def _session(self, *, urgent: bool) -> AsyncSession:
+        session = self._sessions()
+        if isinstance(session, GatedSession):
+            session.gate, session.urgent = self._gate, urgent
+        return session
 
     async def upgrade(self, revision: str = "head") -> None:
         """Run the Alembic migrations up to `revision`, in one transaction."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ports import (
     ConversationReferenceRepository,
@@ -31,9 +31,9 @@ from storage.repositories import (
 class SqlUnitOfWork:
     """`bot.ports.UnitOfWork` on one `AsyncSession`; nothing is stored until `commit`."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         # The session connects lazily, on the first statement, so creating one is cheap.
-        self._session = session_factory()
+        self._session = session
         self._pending = PendingInserts(self._session)
         # Typed as the ports, so mypy proves each repository implements its protocol.
         self.flags: FlagRepository = SqlFlagRepository(self._session)
