@@ -64,7 +64,8 @@ class Matched:
 # One thread runs the model and the index, for every matcher of the process: it bounds the
 # model's CPU to one core (the other stays with the HTTP server), and with one thread the C
 # allocator keeps one arena for the model's buffers instead of one per pool thread, whose
-# fragmentation grew the server's memory by about 100 bytes per flag in the soak.
+# fragmentation grew the server's memory by about 130 bytes per flag in the soak (16 with one
+# thread; docs/benchmarks.md, section 5).
 MODEL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-model")
 T = TypeVar("T")
 
