@@ -232,8 +232,18 @@ async def _record_ack(
     await uow.timeline.add(
         TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, actor, f"via {via} after {took}")
     )
-    reply = Reply(Message(f"You own *{flag.key}* now. The reporter has been told."))
+    reply = Reply(Message(f"You own *{flag.key}* now.{_who_is_told(flag, actor)}"))
     return _AckOutcome(flag, reply, took)
+
+
+def _who_is_told(flag: Flag, actor: Person) -> str:
+    """Who hears of an acknowledgement: the reporter (unless it is them), and a burst's."""
+    reporter = flag.reporter.user_id != actor.user_id
+    if flag.joined_count:
+        joined = f"{flag.joined_count} escalation{'s' if flag.joined_count != 1 else ''} joined"
+        told = "its reporter and theirs have" if reporter else "their reporters have"
+        return f" The {joined} to it are yours too; {told} been told."
+    return " The reporter has been told." if reporter else ""
 
 
 async def _announce_ack(core: Core, uow: UnitOfWork, outcome: _AckOutcome, actor: Person) -> None:

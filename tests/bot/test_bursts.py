@@ -81,3 +81,16 @@ async def test_bursts_can_be_turned_off() -> None:
     world = burst_world({"coalesce_within": "off"})
     await outage(world)
     assert len(world.chat.of_kind("post")) == 3
+
+
+async def test_the_acknowledger_is_told_truly_who_was_told() -> None:
+    world = burst_world()
+    await world.flag("ana", "escalate printer on fire ZD-1")
+    own = await world.press("ana", ActionId.ACKNOWLEDGE, "1")
+    assert own.message.text == "You own *F-1* now."  # nobody else to tell
+    await outage(world)
+    reply = await world.press("maria", ActionId.ACKNOWLEDGE, "2")
+    assert reply.message.text == (
+        "You own *F-2* now. The 2 escalations joined to it are yours too; its reporter and "
+        "theirs have been told."
+    )
