@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -85,13 +86,20 @@ async def adopt_post(core: Core, uow: UnitOfWork, flag: Flag, pressed_on: Messag
     log.info("%s: adopted its escalation post from a button pressed on it", flag.key)
 
 
-async def refresh_post(core: Core, uow: UnitOfWork, flag: Flag) -> None:
-    """Record an update of the escalation post, so it shows the flag as it stands now."""
+async def refresh_post(
+    core: Core, uow: UnitOfWork, flag: Flag, joined: Sequence[Flag] | None = None
+) -> None:
+    """Record an update of the escalation post, so it shows the flag as it stands now.
+
+    `joined`: the escalations that joined it, when the caller has them already.
+    """
     if flag.id is not None and has_post(core, flag):
         now = core.clock.now()
         affected = None
         if flag.joined_count:
-            affected = customers_affected(flag, await uow.flags.list_joined(flag.id))
+            if joined is None:
+                joined = await uow.flags.list_joined(flag.id)
+            affected = customers_affected(flag, joined)
         message = escalation_post(flag, now, core.config, affected=affected)
         outgoing = Outgoing.on_flag_post(
             OutgoingKind.UPDATE, _post_place(core, flag), flag.id, message
@@ -290,14 +298,9 @@ async def join_burst(core: Core, uow: UnitOfWork, flag: Flag, lead: Flag, now: d
     )
     # In an outage flags join every few seconds: only the newest count needs to reach the post.
     await uow.outbox.supersede_updates(flag_order(lead.id), now)
-    await refresh_post(core, uow, lead)
+    await refresh_post(core, uow, lead, joined)
     if lead.acknowledged_by is not None:
-        owner = lead.acknowledged_by
-        flag.acknowledge(owner, now)
-        await uow.flags.save(flag)
-        await uow.timeline.add(
-            TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, owner, f"with {lead.key}")
-        )
+        await _acknowledge_with(uow, flag, lead, lead.acknowledged_by, now)
     log.info("%s joined %s in workspace %s", flag.key, lead.key, flag.workspace_id)
     return affected
 
@@ -310,11 +313,7 @@ async def _acknowledge_burst(
     for flag in await uow.flags.list_joined(lead.id):
         if not flag.is_open or flag.acknowledged_by is not None or flag.id is None:
             continue
-        flag.acknowledge(actor, now)
-        await uow.flags.save(flag)
-        await uow.timeline.add(
-            TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, actor, f"with {lead.key}")
-        )
+        await _acknowledge_with(uow, flag, lead, actor, now)
         await tell_person(
             core,
             uow,
@@ -325,3 +324,15 @@ async def _acknowledge_burst(
             f"with {lead.key}, the same problem, {format_duration(now - flag.created_at)} after "
             "you raised it.",
         )
+
+
+async def _acknowledge_with(
+    uow: UnitOfWork, flag: Flag, lead: Flag, owner: Person, now: datetime
+) -> None:
+    """A joined flag is acknowledged with the escalation it joined, by the same owner."""
+    assert flag.id is not None
+    flag.acknowledge(owner, now)
+    await uow.flags.save(flag)
+    await uow.timeline.add(
+        TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, owner, f"with {lead.key}")
+    )

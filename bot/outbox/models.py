@@ -99,6 +99,28 @@ class Outgoing:
     ) -> Outgoing:
         """A thread reply under, or an update of, the theme's post (`ref`, else its post then)."""
         purpose = "theme thread line" if kind is OutgoingKind.REPLY else "theme post update"
+        return cls._on_post(kind, conversation, message, purpose, ref=ref, theme_id=theme_id)
+
+    @classmethod
+    def on_flag_post(
+        cls, kind: OutgoingKind, conversation: Conversation, flag_id: int, message: Message
+    ) -> Outgoing:
+        """A thread reply under, or an update of, the flag's escalation post."""
+        purpose = "thread line" if kind is OutgoingKind.REPLY else "post update"
+        return cls._on_post(kind, conversation, message, purpose, flag_id=flag_id)
+
+    @classmethod
+    def _on_post(
+        cls,
+        kind: OutgoingKind,
+        conversation: Conversation,
+        message: Message,
+        purpose: str,
+        *,
+        ref: MessageRef | None = None,
+        flag_id: int | None = None,
+        theme_id: int | None = None,
+    ) -> Outgoing:
         return cls(
             kind,
             conversation.platform,
@@ -107,23 +129,8 @@ class Outgoing:
             purpose,
             channel_id=conversation.channel_id,
             ref=ref,
-            theme_id=theme_id,
-        )
-
-    @classmethod
-    def on_flag_post(
-        cls, kind: OutgoingKind, conversation: Conversation, flag_id: int, message: Message
-    ) -> Outgoing:
-        """A thread reply under, or an update of, the flag's escalation post."""
-        purpose = "thread line" if kind is OutgoingKind.REPLY else "post update"
-        return cls(
-            kind,
-            conversation.platform,
-            conversation.workspace_id,
-            message,
-            purpose,
-            channel_id=conversation.channel_id,
             flag_id=flag_id,
+            theme_id=theme_id,
         )
 
     @classmethod

@@ -84,13 +84,6 @@ class ThemeIndex:
     def theme_count(self) -> int:
         return len(self._themes)
 
-    @property
-    def nbytes(self) -> int:
-        return int(self._members.matrix.nbytes + self._centroids.matrix.nbytes)
-
-    def __contains__(self, theme_id: int) -> bool:
-        return theme_id in self._themes
-
     def add(self, theme_id: int, vector: Vector) -> None:
         """A flag of `theme_id` with this unit vector; beyond the cap, the theme's oldest go."""
         if theme_id not in self._themes:

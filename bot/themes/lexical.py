@@ -41,9 +41,6 @@ class LexicalEmbedder:
 
     name = "word overlap"
 
-    def load(self) -> None:
-        """Nothing to load."""
-
     def embed(self, text: str) -> Vector:
         vector = np.zeros(DIMENSION, dtype=np.float32)
         for feature, weight in _features(text):

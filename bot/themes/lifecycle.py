@@ -19,13 +19,23 @@ from bot.flags.commands import ChangeTheme, ThemeVerb, normalise_tag
 from bot.flags.models import EventKind, Flag, TimelineEvent
 from bot.flags.rendering import customer_refs_text
 from bot.messages import Conversation, Message, Person, Reply
-from bot.outbox.models import Outgoing, OutgoingKind
+from bot.outbox.models import Outgoing
 from bot.ports import UnitOfWork
 from bot.themes.matching import live_theme
 from bot.themes.models import Theme, ThemeStatus
-from bot.themes.nudges import nudge_time
-from bot.themes.rendering import STATUS_LABEL, theme_post, theme_title
-from bot.themes.routing import owner_channel, refresh_post
+from bot.themes.rendering import (
+    STATUS_LABEL,
+    status_sentence,
+    status_words,
+    theme_post,
+    theme_title,
+)
+from bot.themes.routing import (
+    nudge_time,
+    owner_channel,
+    refresh_post,
+    say_in_theme_thread,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,29 +126,20 @@ async def _set_status(
         theme.fixed_in = note
     await uow.themes.save(theme)
     flags = await uow.flags.list_for_theme(theme.id)
-    words = _status_sentence(theme)
+    words = status_sentence(theme)
     for flag in flags:
         assert flag.id is not None
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.THEME_STATUS, actor, words))
     await refresh_post(core, uow, theme, flags, now)
-    await _thread_line(uow, theme, f"{words[:1].upper()}{words[1:]} — by {actor.mention}", now)
+    await say_in_theme_thread(
+        uow, theme, Message(f"{status_words(theme)} — by {actor.mention}"), now
+    )
     told = 0
     if status in CLOSES_LOOP:
         told = await close_loop(core, uow, theme, flags, actor, now)
     log.info("theme %d is now %s", theme.id, status.value)
     agents = f" {told} agent{'s' if told != 1 else ''} told, with their customers." if told else ""
     return Reply(Message(f"#{theme.slug} is now *{STATUS_LABEL[status]}*.{agents}"))
-
-
-def _status_sentence(theme: Theme) -> str:
-    match theme.status:
-        case ThemeStatus.FIXED:
-            return f"fixed{f' in {theme.status_note}' if theme.status_note else ''}"
-        case ThemeStatus.WONT_FIX:
-            return f"won't fix: {theme.status_note}"
-        case status:
-            note = f": {theme.status_note}" if theme.status_note else ""
-            return f"{STATUS_LABEL[status]}{note}"
 
 
 async def close_loop(
@@ -168,7 +169,7 @@ async def close_loop(
     if leads:
         customers = len({ref for f in flags for ref in f.customer_refs})
         line = (
-            f"🔁 {theme_title(theme)} is now *{_status_sentence(theme)}* "
+            f"🔁 {theme_title(theme)} is now *{status_sentence(theme)}* "
             f"({len(flags)} flag{'s' if len(flags) != 1 else ''}, {customers} "
             f"customer{'s' if customers != 1 else ''}); {len(by_agent)} "
             f"agent{'s' if len(by_agent) != 1 else ''} told."
@@ -205,18 +206,6 @@ def loop_message(theme: Theme, flags: Sequence[Flag], config: FrontlineConfig) -
         customer = refs if flag.customer_refs else "no customer attached"
         lines.append(f"• *{flag.key}* {flag.summary} — {customer}")
     return Message("\n".join(lines))
-
-
-async def _thread_line(uow: UnitOfWork, theme: Theme, text: str, now: datetime) -> None:
-    if theme.routed_at is None or theme.id is None:
-        return
-    place = theme.post.conversation if theme.post else theme.owner_channel
-    if place is not None:
-        # The post known now: a move (Not ours) replaces the theme's post before delivery.
-        outgoing = Outgoing.on_theme_post(
-            OutgoingKind.REPLY, place, theme.id, Message(text), ref=theme.post
-        )
-        await uow.outbox.record(outgoing, now)
 
 
 def owner_target(core: Core, platform: str, words: str) -> str:
@@ -256,7 +245,9 @@ async def _move_owner(
     old = owner_channel(core.config, theme, actor.platform)
     if old == new_place:
         raise InvalidState(f"#{theme.slug} is already owned by <#{mention}>.")
-    await _thread_line(uow, theme, f"↪️ Not ours — moved to <#{mention}> by {actor.mention}", now)
+    await say_in_theme_thread(
+        uow, theme, Message(f"↪️ Not ours — moved to <#{mention}> by {actor.mention}"), now
+    )
     flags = await uow.flags.list_for_theme(theme.id)
     for flag in flags:
         assert flag.id is not None
@@ -298,7 +289,9 @@ async def _merge(core: Core, uow: UnitOfWork, theme: Theme, actor: Person, rest:
     theme.merged_into = target.id
     theme.status_changed_at = now
     await uow.themes.save(theme)
-    await _thread_line(uow, theme, f"Merged into #{target.slug} by {actor.mention}", now)
+    await say_in_theme_thread(
+        uow, theme, Message(f"Merged into #{target.slug} by {actor.mention}"), now
+    )
     await refresh_post(core, uow, target, await uow.flags.list_for_theme(target.id), now)
     core.themes.forget(theme.workspace_id)
     return Reply(

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.core import Core
 from bot.durations import format_duration
-from bot.flags.models import Severity
 from bot.messages import Message
-from bot.outbox.models import Outgoing, OutgoingKind
 from bot.themes.models import Theme, ThemeStatus
 from bot.themes.rendering import theme_buttons
+from bot.themes.routing import say_in_theme_thread
 
 log = logging.getLogger(__name__)
 BATCH = 100
-
-
-def nudge_time(core: Core, routed_at: datetime) -> datetime | None:
-    """When a theme routed at `routed_at` is nudged if nobody acknowledged it; None: never."""
-    after = core.config.themes.nudge_after
-    if after is None:
-        return None
-    return core.config.deadlines(Severity.NORMAL).after(routed_at, after)
+EVER = datetime(1970, 1, 1, tzinfo=UTC)  # counting every flag of a theme
 
 
 async def nudge_routed_themes(core: Core) -> int:
@@ -35,16 +27,8 @@ async def nudge_routed_themes(core: Core) -> int:
             await uow.themes.save(theme)
             if theme.status is not ThemeStatus.OPEN or theme.id is None:
                 continue
-            place = theme.post.conversation if theme.post else theme.owner_channel
-            if place is None:
-                continue
-            flags = await uow.flags.list_for_theme(theme.id)
-            await uow.outbox.record(
-                Outgoing.on_theme_post(
-                    OutgoingKind.REPLY, place, theme.id, nudge_message(theme, len(flags), now)
-                ),
-                now,
-            )
+            flags = (await uow.flags.count_by_theme_since([theme.id], EVER))[theme.id]
+            await say_in_theme_thread(uow, theme, nudge_message(theme, flags, now), now)
             nudged += 1
         await uow.commit()
     if nudged:

@@ -39,12 +39,19 @@ def distinct_customers(flags: Sequence[Flag]) -> int:
     return len({ref for flag in flags for ref in flag.customer_refs})
 
 
-def status_words(theme: Theme) -> str:
-    words = STATUS_LABEL[theme.status].capitalize()
+def status_sentence(theme: Theme) -> str:
+    """`fixed in 4.2`, `won't fix: <reason>`, `planned: <note>`, `acknowledged`."""
+    words = STATUS_LABEL[theme.status]
     if theme.status_note:
         joiner = " in " if theme.status is ThemeStatus.FIXED else ": "
         words += f"{joiner}{theme.status_note}"
     return words
+
+
+def status_words(theme: Theme) -> str:
+    """The status sentence starting a line: `Fixed in 4.2`."""
+    words = status_sentence(theme)
+    return words[:1].upper() + words[1:]
 
 
 def theme_post(

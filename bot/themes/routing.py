@@ -14,15 +14,22 @@ from datetime import datetime
 from bot.config.models import FrontlineConfig
 from bot.core import Core
 from bot.durations import format_duration
-from bot.flags.models import EventKind, Flag, TimelineEvent
+from bot.flags.models import EventKind, Flag, Severity, TimelineEvent
 from bot.messages import Conversation, Message
 from bot.outbox.models import Outgoing, OutgoingKind
 from bot.ports import UnitOfWork
 from bot.themes.models import Theme, ThemeStatus
-from bot.themes.nudges import nudge_time
 from bot.themes.rendering import theme_post, theme_title, thread_line
 
 log = logging.getLogger(__name__)
+
+
+def nudge_time(core: Core, routed_at: datetime) -> datetime | None:
+    """When a theme routed at `routed_at` is nudged if nobody acknowledged it; None: never."""
+    after = core.config.themes.nudge_after
+    if after is None:
+        return None
+    return core.config.deadlines(Severity.NORMAL).after(routed_at, after)
 
 
 def owner_channel(config: FrontlineConfig, theme: Theme, platform: str) -> Conversation | None:
@@ -56,14 +63,7 @@ async def after_new_flag(
         return await _regression(core, uow, theme, flags, flag, now)
     if theme.routed_at is not None:
         await refresh_post(core, uow, theme, flags, now)
-        place = theme.post.conversation if theme.post else theme.owner_channel
-        if place is not None:
-            await uow.outbox.record(
-                Outgoing.on_theme_post(
-                    OutgoingKind.REPLY, place, theme.id, thread_line(flag, core.config)
-                ),
-                now,
-            )
+        await say_in_theme_thread(uow, theme, thread_line(flag, core.config), now)
         return " It is already with the owning team; your flag was added to the theme's thread."
     if not threshold_reached(core.config, theme, flags, now):
         return ""
@@ -102,14 +102,31 @@ async def route(
     return f" That makes {len(flags)}: the theme was sent to the owning team."
 
 
+def theme_place(theme: Theme) -> Conversation | None:
+    """Where the routed theme's post is (or is being sent)."""
+    return theme.post.conversation if theme.post else theme.owner_channel
+
+
+async def say_in_theme_thread(
+    uow: UnitOfWork, theme: Theme, message: Message, now: datetime
+) -> None:
+    """One message in the routed theme's thread (nothing before it is routed).
+
+    It carries the post known now: a move (Not ours) replaces the theme's post before delivery.
+    """
+    place = theme_place(theme)
+    if theme.routed_at is None or theme.id is None or place is None:
+        return
+    outgoing = Outgoing.on_theme_post(OutgoingKind.REPLY, place, theme.id, message, ref=theme.post)
+    await uow.outbox.record(outgoing, now)
+
+
 async def refresh_post(
     core: Core, uow: UnitOfWork, theme: Theme, flags: Sequence[Flag], now: datetime
 ) -> None:
     """Update the theme's post in place (counts, quotes, status, buttons)."""
-    if theme.routed_at is None or theme.id is None:
-        return
-    place = theme.post.conversation if theme.post else theme.owner_channel
-    if place is None:
+    place = theme_place(theme)
+    if theme.routed_at is None or theme.id is None or place is None:
         return
     message = theme_post(theme, flags, now, core.config)
     outgoing = Outgoing.on_theme_post(OutgoingKind.UPDATE, place, theme.id, message)
