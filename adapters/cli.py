@@ -26,6 +26,7 @@ COMMANDS = {
     "outbox": "list messages not yet delivered or given up; `outbox retry` sends them again",
     "teams-package": "write the Teams app package (manifest and icons, zipped) to upload",
     "export": "write every flag with its theme, status and timestamps as CSV or JSON",
+    "digest": "print the weekly digests as they would be sent (`--preview`); sends nothing",
 }
 
 
@@ -81,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export the console's database in this folder instead of DATABASE_URL",
     )
+    digest = sub.add_parser("digest", help=COMMANDS["digest"], description=COMMANDS["digest"])
+    digest.add_argument(
+        "--preview",
+        action="store_true",
+        required=True,
+        help="print the digests instead of sending them (the scheduler sends them)",
+    )
+    digest.add_argument("--channel", help="only the digest to this channel (its id or name)")
+    digest.add_argument("--week", help="the ISO week to report on, like 2026-W47 (default: last)")
+    digest.add_argument("--chart", type=Path, help="write the product digest's chart PNG here")
+    digest.add_argument(
+        "--console",
+        action="store_true",
+        help="preview from the console's database and clock in this folder",
+    )
     return parser
 
 
@@ -108,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(
         config_path=args.config, check_combinations=args.command != "teams-package"
     )
-    _configure_logging(settings, quiet=args.command in ("console", "demo", "export"))
+    _configure_logging(settings, quiet=args.command in ("console", "demo", "export", "digest"))
     if args.command == "console":
         from adapters.console.repl import run_console
 
@@ -144,6 +160,20 @@ def _run(args: argparse.Namespace) -> int:
                 url=url,
             )
         )
+    if args.command == "digest":
+        from adapters.console.repl import console_database_url, resumed_time
+        from adapters.digest_command import run_digest_preview
+
+        return asyncio.run(
+            run_digest_preview(
+                settings,
+                channel=args.channel,
+                week=args.week,
+                chart=args.chart,
+                url=console_database_url() if args.console else None,
+                now=resumed_time(Path.cwd()) if args.console else None,
+            )
+        )
     if args.command == "teams-package":
         from adapters.teams.package import write_teams_package
 
@@ -159,8 +189,10 @@ def _run(args: argparse.Namespace) -> int:
 def _configure_logging(settings: Settings, *, quiet: bool) -> None:
     level = logging.WARNING if quiet else settings.env.frontline_log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every plugin and step at INFO; its warnings are what matter here.
+    # Alembic narrates every plugin and step at INFO, APScheduler every job it adds and runs;
+    # their warnings are what an operator acts on.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _init(path: Path, *, force: bool) -> int:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.actions import THEME_ACTIONS, ActionId
 from bot.core import Core
+from bot.digests.flow import team_stats
 from bot.errors import UsageError, UserFacingError
 from bot.escalations.service import acknowledge, acknowledge_by_reaction, acknowledge_by_reply
 from bot.flags import service as flags
@@ -34,7 +35,6 @@ from bot.flags.commands import (
 from bot.flags.models import FlagKind, parse_flag_number
 from bot.flags.rendering import help_message
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
-from bot.stats import team_stats
 from bot.themes.corrections import move_flag, suggest_themes
 from bot.themes.lifecycle import change_theme, owner_choices, theme_by_id
 from bot.themes.service import list_themes

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import Core
+from bot.digests.sending import next_digest_at
+from bot.digests.targets import digest_targets
 from bot.silence.sweep import sweep
 from bot.themes.nudges import nudge_routed_themes
 
@@ -35,3 +37,14 @@ async def run_due_work(core: Core) -> None:
             requests,
             messages,
         )
+
+
+async def next_due_at(core: Core) -> datetime | None:
+    """The next moment something falls due: a flag's alarm or a weekly digest (the console's
+    fake clock stops there; the server's scheduler has its own timers)."""
+    async with core.uow() as uow:
+        alarm = await uow.flags.next_alarm_at()
+        targets = await digest_targets(core.config, uow)
+    digest = next_digest_at(core, targets, core.clock.now())
+    times = [at for at in (alarm, digest) if at is not None]
+    return min(times) if times else None

@@ -40,6 +40,18 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """A picture sent with a message (a digest's chart): PNG bytes, with words for who cannot
+    see it. `token` names it where Frontline serves it over HTTP (`/charts/<token>.png`)."""
+
+    png: bytes
+    filename: str
+    title: str
+    alt: str
+    token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """What the bot says: a headline text, optional fields, buttons and a footer line."""
 
@@ -47,6 +59,7 @@ class Message:
     fields: tuple[Field, ...] = ()
     buttons: tuple[Button, ...] = ()
     footer: str | None = None
+    image: Image | None = None
 
 
 @dataclass(frozen=True, slots=True)

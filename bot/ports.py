@@ -12,6 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from bot.digests.models import DigestKind, DigestRecord, FlowWeek, Quote
 from bot.flags.models import Flag, TimelineEvent
 from bot.inbox.models import InboxItem, Received
 from bot.messages import Conversation, Message, MessageRef, Person
@@ -174,6 +175,71 @@ class ThemeRepository(Protocol):
         ...
 
 
+class SilenceBreachRepository(Protocol):
+    """Update deadlines missed, kept at team level for the flow digest (never per person)."""
+
+    async def start(self, flag: Flag, at: datetime) -> None:
+        """The flag's update deadline passed at `at`: a breach begins."""
+        ...
+
+    async def end(self, flag_id: int, at: datetime) -> None:
+        """The customer heard from us (or the flag was resolved): the flag's breach ends."""
+        ...
+
+
+class DigestRepository(Protocol):
+    """Digests sent (one per channel, kind and week) and the figures they report, in SQL."""
+
+    async def claim(self, record: DigestRecord) -> int | None:
+        """Record the digest as sent; its id, or None when it already was (elsewhere, or before).
+        Claimed in the transaction that records its messages, so both happen or neither."""
+        ...
+
+    async def is_claimed(
+        self, kind: DigestKind, conversation: Conversation, period: str
+    ) -> bool: ...
+
+    async def get(self, digest_id: int) -> DigestRecord | None: ...
+
+    async def save_post(self, digest_id: int, ref: MessageRef) -> None:
+        """The digest's message was delivered as `ref` (its chart goes in its thread)."""
+        ...
+
+    async def chart(self, token: str) -> bytes | None:
+        """The chart PNG served under `token` (None: no such chart)."""
+        ...
+
+    async def workspaces(self) -> list[tuple[str, str]]:
+        """(platform, workspace id) of every workspace with flags."""
+        ...
+
+    async def first_flag_at(self, workspace_id: str) -> datetime | None:
+        """When the workspace's first flag was raised (digests start from its week)."""
+        ...
+
+    async def theme_weeks(
+        self, workspace_id: str, bounds: Sequence[datetime]
+    ) -> dict[int, list[int]]:
+        """Flags per theme in each [bounds[i], bounds[i+1]); themes without any are left out."""
+        ...
+
+    async def theme_customers(
+        self, workspace_id: str, start: datetime, end: datetime
+    ) -> dict[int, int]:
+        """Distinct customers on each theme's flags raised in [start, end)."""
+        ...
+
+    async def theme_quotes(
+        self, theme_ids: Sequence[int], start: datetime, end: datetime, per_theme: int
+    ) -> dict[int, list[Quote]]:
+        """Up to `per_theme` of each theme's latest quotable flags raised in [start, end)."""
+        ...
+
+    async def flow(self, workspace_id: str, start: datetime, end: datetime) -> FlowWeek:
+        """The team's figures for [start, end)."""
+        ...
+
+
 class IdempotencyRepository(Protocol):
     async def claim(self, key: str, at: datetime) -> bool:
         """Record `key` as processed; False when it was already claimed (a retry or duplicate)."""
@@ -307,6 +373,8 @@ class UnitOfWork(Protocol):
     flags: FlagRepository
     timeline: TimelineRepository
     themes: ThemeRepository
+    breaches: SilenceBreachRepository
+    digests: DigestRepository
     idempotency: IdempotencyRepository
     conversations: ConversationReferenceRepository
     inbox: InboxRepository

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from bot.messages import Button, ButtonStyle, Conversation, Field, Message, MessageRef, Person
+from bot.messages import (
+    Button,
+    ButtonStyle,
+    Conversation,
+    Field,
+    Image,
+    Message,
+    MessageRef,
+    Person,
+)
 from bot.outbox.models import Outgoing, OutgoingKind
 
 
 def message_to_json(message: Message) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "text": message.text,
         "fields": [[f.label, f.value] for f in message.fields],
         "buttons": [[b.label, b.action_id, b.value, b.style.value] for b in message.buttons],
         "footer": message.footer,
     }
+    image = message.image
+    if image is not None:
+        png = base64.b64encode(image.png).decode("ascii")
+        data["image"] = [png, image.filename, image.title, image.alt, image.token]
+    return data
 
 
 def message_from_json(data: dict[str, Any]) -> Message:
@@ -26,7 +41,15 @@ def message_from_json(data: dict[str, Any]) -> Message:
             for label, action, value, style in data.get("buttons", [])
         ),
         footer=data.get("footer"),
+        image=_image(data.get("image")),
     )
+
+
+def _image(data: Any) -> Image | None:
+    if not data:
+        return None
+    png, filename, title, alt, token = data
+    return Image(base64.b64decode(png), str(filename), str(title), str(alt), str(token))
 
 
 def ref_to_json(ref: MessageRef) -> dict[str, Any]:
@@ -56,6 +79,7 @@ def outgoing_to_json(outgoing: Outgoing) -> dict[str, Any]:
         "records_post": outgoing.records_post,
         "links_post": outgoing.links_post,
         "theme_id": outgoing.theme_id,
+        "digest_id": outgoing.digest_id,
     }
 
 
@@ -79,4 +103,5 @@ def outgoing_from_json(
         records_post=bool(data.get("records_post")),
         links_post=bool(data.get("links_post")),
         theme_id=int(data["theme_id"]) if data.get("theme_id") is not None else None,
+        digest_id=int(data["digest_id"]) if data.get("digest_id") is not None else None,
     )

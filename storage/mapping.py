@@ -55,6 +55,7 @@ def write_flag(flag: Flag, row: FlagRow) -> None:
     row.embedding = flag.embedding
     row.joined_to_id = flag.joined_to
     row.joined_count = flag.joined_count
+    row.ack_seconds = flag.ack_seconds
     row.customer_refs = [ref.encode() for ref in flag.customer_refs]
     row.theme_id = flag.theme_id
     row.post_channel_id = flag.post.conversation.channel_id if flag.post else None
@@ -127,6 +128,7 @@ def read_flag(row: FlagRow) -> Flag:
         embedding=row.embedding,
         joined_to=row.joined_to_id,
         joined_count=row.joined_count,
+        ack_seconds=row.ack_seconds,
     )
 
 
@@ -177,6 +179,7 @@ def write_theme(theme: Theme, row: ThemeRow) -> None:
     row.merged_into_id = theme.merged_into
     row.title_private = theme.title_private
     row.nudge_at = theme.nudge_at
+    row.regressed_at = theme.regressed_at
 
 
 def read_theme(row: ThemeRow) -> Theme:
@@ -209,4 +212,5 @@ def read_theme(row: ThemeRow) -> Theme:
         merged_into=row.merged_into_id,
         title_private=bool(row.title_private),
         nudge_at=row.nudge_at,
+        regressed_at=row.regressed_at,
     )

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     LargeBinary,
@@ -103,6 +104,7 @@ class ThemeRow(Base):
     merged_into_id: Mapped[int | None]
     title_private: Mapped[bool] = mapped_column(server_default=text("false"))
     nudge_at: Mapped[datetime | None]
+    regressed_at: Mapped[datetime | None]
 
 
 class FlagRow(Base):
@@ -115,6 +117,9 @@ class FlagRow(Base):
         # list_open_for_person: reported OR acknowledged by the person.
         Index("ix_flags_workspace_reporter", "workspace_id", "reporter_id"),
         Index("ix_flags_workspace_acknowledged_by", "workspace_id", "acknowledged_by_id"),
+        # The flow digest: escalations acknowledged in a week.
+        Index("ix_flags_workspace_acknowledged_at", "workspace_id", "acknowledged_at"),
+        Index("ix_flags_workspace_resolved_at", "workspace_id", "resolved_at"),
         # find_by_post: a button press on the escalation post.
         Index("ix_flags_workspace_post", "workspace_id", "post_channel_id", "post_message_id"),
         # The silence sweep: flags whose next ladder step is due (only flags with one).
@@ -168,6 +173,45 @@ class FlagRow(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     joined_to_id: Mapped[int | None] = mapped_column(index=True)
     joined_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Business time from raised to acknowledged (seconds), for the flow digest.
+    ack_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class SilenceBreachRow(Base):
+    """An update deadline missed: from the deadline until the customer heard from us."""
+
+    __tablename__ = "silence_breaches"
+    __table_args__ = (
+        Index("ix_silence_breaches_workspace_id_started_at", "workspace_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[str]
+    severity: Mapped[str] = mapped_column(Code)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class DigestRow(Base):
+    """A weekly digest claimed for one channel and period: sent once (`bot.digests`)."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("kind", "platform", "workspace_id", "channel_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(Code)
+    platform: Mapped[str] = mapped_column(Code)
+    workspace_id: Mapped[str]
+    channel_id: Mapped[str]
+    period: Mapped[str] = mapped_column(Code)
+    due_at: Mapped[datetime]
+    claimed_at: Mapped[datetime]
+    late: Mapped[bool]
+    sent: Mapped[bool]  # False: claimed and deliberately not sent (an empty week, skipped)
+    post_message_id: Mapped[str | None]
+    chart_token: Mapped[str | None] = mapped_column(unique=True)
+    chart: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class TimelineEventRow(Base):

@@ -9,13 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ports import (
     ConversationReferenceRepository,
+    DigestRepository,
     FlagRepository,
     IdempotencyRepository,
     InboxRepository,
     OutboxRepository,
+    SilenceBreachRepository,
     ThemeRepository,
     TimelineRepository,
 )
+from storage.digests import SqlDigestRepository, SqlSilenceBreachRepository
 from storage.inbox import SqlInboxRepository
 from storage.outbox import SqlOutboxRepository
 from storage.pending import PendingInserts
@@ -39,6 +42,8 @@ class SqlUnitOfWork:
         self.flags: FlagRepository = SqlFlagRepository(self._session)
         self.timeline: TimelineRepository = SqlTimelineRepository(self._session, self._pending)
         self.themes: ThemeRepository = SqlThemeRepository(self._session)
+        self.breaches: SilenceBreachRepository = SqlSilenceBreachRepository(self._session)
+        self.digests: DigestRepository = SqlDigestRepository(self._session)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(self._session)
         self.conversations: ConversationReferenceRepository = SqlConversationReferenceRepository(
             self._session

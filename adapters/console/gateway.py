@@ -7,14 +7,17 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from adapters.console.render import message_lines
-from bot.messages import Conversation, Message, MessageRef, Person
+from bot.messages import Conversation, Image, Message, MessageRef, Person
 from bot.outbox.models import Outgoing
 from bot.ports import SentLookup
 
 PLATFORM = "console"
 WORKSPACE = "console"
+# Pictures the bot sends (digest charts) are written here, in the current folder.
+CHARTS = Path("frontline-console-charts")
 
 
 @dataclass
@@ -89,9 +92,19 @@ class ConsoleGateway:
 
     def _show(self, heading: str, message: Message) -> None:
         self._write(f"┌ {heading}")
-        for line in message_lines(message):
-            self._write(f"│ {line}")
+        if message.text or not message.image:
+            for line in message_lines(message):
+                self._write(f"│ {line}")
+        if message.image is not None:
+            path = self._save(message.image)
+            self._write(f"│ 📈 {message.image.title}: {path.resolve()}")
         self._write("└")
+
+    def _save(self, image: Image) -> Path:
+        CHARTS.mkdir(exist_ok=True)
+        path = CHARTS / f"{self.session}-{image.filename}"
+        path.write_bytes(image.png)
+        return path
 
     def _place(self, ref: MessageRef) -> str:
         where = f"#{ref.conversation.channel_id}"

@@ -19,7 +19,8 @@ from adapters.console.render import message_lines
 from bot import dispatch
 from bot.clock import FakeClock
 from bot.core import Core
-from bot.due import run_due_work
+from bot.digests.sending import send_due_digests
+from bot.due import next_due_at, run_due_work
 from bot.durations import format_duration, parse_duration
 from bot.errors import FrontlineError, UserFacingError
 from bot.flag_form import form_problems
@@ -321,21 +322,24 @@ class ConsoleSession:
         target = self.clock.now() + delta
         self.write(f"⏩ {format_duration(delta)} later: {self._local(target)}")
         for _ in range(MAX_STOPS):
-            async with self.core.uow() as uow:
-                alarm = await uow.flags.next_alarm_at()
-            if alarm is None or alarm > target:
+            due = await next_due_at(self.core)
+            if due is None or due > target:
                 break
-            if alarm > self.clock.now():
-                self.clock.set(alarm)
+            if due > self.clock.now():
+                self.clock.set(due)
             with self.gateway.holding() as printed:
-                await run_due_work(self.core)
-                await self.delivery.drain()
+                await self._due_work()
             if printed:
                 self.write(f"🕒 {self._local(self.clock.now())}")
             for line in printed:
                 self.write(line)
         self.clock.set(target)
+        await self._due_work()
+
+    async def _due_work(self) -> None:
+        """What the server's scheduler would run now: the sweep, then the weekly digests."""
         await run_due_work(self.core)
+        await send_due_digests(self.core)
         await self.delivery.drain()
 
     def _local(self, at: datetime) -> str:

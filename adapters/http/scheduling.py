@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from adapters.wiring import Runtime
+from bot.config.models import DigestSchedule, FrontlineConfig
+from bot.digests.sending import send_due_digests
 from bot.due import run_due_work
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,14 @@ def attach_scheduler(
                 # The next run retries; what is due stays in the database until it is done.
                 log.exception("due work failed; it will be retried")
 
+    async def digests() -> None:
+        async with running:
+            try:
+                await send_due_digests(runtime.core)
+            except Exception:
+                # Unsent digests stay unclaimed: the next start or schedule sends them.
+                log.exception("sending the weekly digests failed; they will be retried")
+
     async def start(_: web.Application) -> None:
         scheduler.add_job(
             due_work,
@@ -48,6 +59,23 @@ def attach_scheduler(
             coalesce=True,
             next_run_time=datetime.now(runtime.settings.config.tz),
         )
+        config = runtime.settings.config
+        # The digests' own times, and once at start: a digest missed while down goes out now.
+        for number, schedule in enumerate(digest_schedules(config)):
+            scheduler.add_job(
+                digests,
+                CronTrigger(
+                    day_of_week=schedule.day,
+                    hour=schedule.time.hour,
+                    minute=schedule.time.minute,
+                    timezone=config.tz,
+                ),
+                id=f"digests-{number}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
+        scheduler.add_job(digests, id="digests-at-start", next_run_time=datetime.now(config.tz))
         scheduler.start()
 
     async def stop(_: web.Application) -> None:
@@ -66,3 +94,11 @@ def attach_scheduler(
 
     app.on_startup.append(start)
     app.on_cleanup.insert(0, stop)
+
+
+def digest_schedules(config: FrontlineConfig) -> list[DigestSchedule]:
+    """Each distinct weekday and time a digest goes out."""
+    digests = config.digests
+    every = [digests.product, digests.flow, *digests.product.channels.values()]
+    distinct = {(s.day, s.time): DigestSchedule(day=s.day, time=s.time) for s in every}
+    return list(distinct.values())

@@ -148,12 +148,18 @@ tickets:
   prefixes:
     JIRA: https://acme.atlassian.net/browse/{ref}
 
-# When the weekly digests go out, in the time zone above: the product digest to each
-# owner channel and the flow digest to support_leads. Default: Monday 09:00.
+# When the weekly digests go out, in the time zone above; each reports on the week before
+# (Monday to Sunday). The product digest goes to each channel that owns themes (routing rule
+# owners, channels themes were moved to, triage), the flow digest to support_leads.
+# skip_empty: true sends nothing for a week without flags (default: one line saying so).
+# product.channels gives a channel its own day and time. Default: Monday 09:00.
 digests:
   product:
     day: mon
     time: "09:00"
+    skip_empty: false
+    channels:
+      C0123PAYMENTS: {day: tue, time: "10:00"}
   flow:
     day: mon
     time: "09:00"

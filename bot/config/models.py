@@ -293,11 +293,28 @@ class DigestSchedule(_Section):
     time: ClockTime = Field(default_factory=lambda: time(9, 0))
 
 
+class FlowDigest(DigestSchedule):
+    """The flow digest to each platform's support_leads channel."""
+
+    # A week with no flags at all sends nothing instead of a one-line "quiet week".
+    skip_empty: bool = False
+
+
+class ProductDigest(FlowDigest):
+    """The product digest to each owner channel; a channel may have a schedule of its own."""
+
+    channels: dict[Text, DigestSchedule] = Field(default_factory=dict)
+
+    def schedule_for(self, channel_id: str) -> DigestSchedule:
+        """The channel's own schedule, else this one."""
+        return self.channels.get(channel_id) or self
+
+
 class DigestsConfig(_Section):
     """The schedules of the product digest and the flow digest."""
 
-    product: DigestSchedule = Field(default_factory=DigestSchedule)
-    flow: DigestSchedule = Field(default_factory=DigestSchedule)
+    product: ProductDigest = Field(default_factory=ProductDigest)
+    flow: FlowDigest = Field(default_factory=FlowDigest)
 
 
 class FrontlineConfig(_Section):

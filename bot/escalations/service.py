@@ -235,6 +235,10 @@ async def _record_ack(
         )
         return _AckOutcome(flag, Reply(Message(text)), None)
     flag.acknowledge(actor, now)
+    # The flow digest's time to acknowledge counts business time, as the ack clock does.
+    flag.ack_seconds = (
+        core.config.deadlines(flag.severity).elapsed(flag.created_at, now).total_seconds()
+    )
     took = format_duration(now - flag.created_at)
     await uow.flags.save(flag)
     await uow.timeline.add(

@@ -132,6 +132,8 @@ class Flag:
     # theirs), and on that first one, how many joined it.
     joined_to: int | None = None
     joined_count: int = 0
+    # Business time it took to be acknowledged (seconds), for the flow digest.
+    ack_seconds: float | None = None
     id: int | None = None
 
     @property

@@ -189,6 +189,7 @@ async def record_customer_update(
         await uow.flags.save(flag)
         detail = note or ""
         if silent_since is not None:
+            await uow.breaches.end(flag.id, now)
             silence = f"after {format_duration(now - silent_since)} overdue"
             detail = f"{detail} ({silence})" if detail else silence
         await uow.timeline.add(
@@ -285,6 +286,7 @@ async def resolve(
         await uow.flags.save(flag)
         detail = note or ""
         if silent_since is not None:
+            await uow.breaches.end(flag.id, now)
             silence = f"customer update {format_duration(now - silent_since)} overdue"
             detail = f"{detail} ({silence})" if detail else silence
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.RESOLVED, actor, detail))

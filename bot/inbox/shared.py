@@ -13,10 +13,12 @@ from typing import Self
 
 from bot.ports import (
     ConversationReferenceRepository,
+    DigestRepository,
     FlagRepository,
     IdempotencyRepository,
     InboxRepository,
     OutboxRepository,
+    SilenceBreachRepository,
     ThemeRepository,
     TimelineRepository,
     UnitOfWork,
@@ -31,6 +33,8 @@ class SharedUnitOfWork:
         self.flags: FlagRepository = inner.flags
         self.timeline: TimelineRepository = inner.timeline
         self.themes: ThemeRepository = inner.themes
+        self.breaches: SilenceBreachRepository = inner.breaches
+        self.digests: DigestRepository = inner.digests
         self.idempotency: IdempotencyRepository = inner.idempotency
         self.conversations: ConversationReferenceRepository = inner.conversations
         self.inbox: InboxRepository = inner.inbox

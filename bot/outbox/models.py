@@ -62,6 +62,7 @@ class Outgoing:
     records_post: bool = False  # a POST whose delivered message becomes the flag's post
     links_post: bool = False  # an ANSWER whose POST_LINK points at the flag's post
     theme_id: int | None = None  # a theme's routed post, its updates and thread lines
+    digest_id: int | None = None  # a weekly digest's post, and its chart in the post's thread
 
     @classmethod
     def post(
@@ -86,6 +87,24 @@ class Outgoing:
             theme_id=theme_id,
             records_post=True,
         )
+
+    @classmethod
+    def digest(
+        cls, conversation: Conversation, message: Message, digest_id: int, *, purpose: str
+    ) -> Outgoing:
+        """A weekly digest's post; once delivered it becomes the digest's post."""
+        return replace(
+            cls.post(conversation, message, purpose=purpose, flag_id=None),
+            digest_id=digest_id,
+            records_post=True,
+        )
+
+    @classmethod
+    def in_digest_thread(
+        cls, conversation: Conversation, digest_id: int, message: Message, *, purpose: str
+    ) -> Outgoing:
+        """A reply in the thread of the digest's post (its chart), sent after the post."""
+        return cls._on_post(OutgoingKind.REPLY, conversation, message, purpose, digest_id=digest_id)
 
     @classmethod
     def on_theme_post(
@@ -120,6 +139,7 @@ class Outgoing:
         ref: MessageRef | None = None,
         flag_id: int | None = None,
         theme_id: int | None = None,
+        digest_id: int | None = None,
     ) -> Outgoing:
         return cls(
             kind,
@@ -131,6 +151,7 @@ class Outgoing:
             ref=ref,
             flag_id=flag_id,
             theme_id=theme_id,
+            digest_id=digest_id,
         )
 
     @classmethod
@@ -180,6 +201,8 @@ class Outgoing:
             return flag_order(self.flag_id)
         if self.theme_id is not None:
             return f"theme:{self.theme_id}"
+        if self.digest_id is not None:
+            return f"digest:{self.digest_id}"
         if self.person is not None:
             return f"{self.platform}:person:{self.person.user_id}"
         return f"{self.platform}:channel:{self.channel_id or self.ref_channel or '-'}"

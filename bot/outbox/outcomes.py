@@ -30,6 +30,9 @@ async def record_delivered(
             theme.post = ref
             await uow.themes.save(theme)
         return
+    if outgoing.records_post and outgoing.digest_id is not None and ref is not None:
+        await uow.digests.save_post(outgoing.digest_id, ref)
+        return
     if not (outgoing.records_post and outgoing.flag_id is not None and ref is not None):
         return
     flag = await uow.flags.get_by_id(outgoing.flag_id)

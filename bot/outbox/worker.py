@@ -260,6 +260,12 @@ class DeliveryWorker:
             if theme is None or theme.post is None:
                 raise _Skip("its theme post was never delivered")
             return replace(outgoing, ref=theme.post)
+        if outgoing.digest_id is not None:
+            async with self._core.uow() as uow:
+                digest = await uow.digests.get(outgoing.digest_id)
+            if digest is None or digest.post is None:
+                raise _Skip("its digest post was never delivered")
+            return replace(outgoing, ref=digest.post)
         assert outgoing.flag_id is not None
         async with self._core.uow() as uow:
             flag = await uow.flags.get_by_id(outgoing.flag_id)
@@ -280,6 +286,8 @@ class DeliveryWorker:
             async with self._core.uow() as uow:
                 theme = await uow.themes.get(outgoing.theme_id)
             return theme.post if theme is not None else None
+        if outgoing.records_post and outgoing.digest_id is not None:
+            return None  # nothing can have adopted a digest's post before it was delivered
         if not (outgoing.records_post and outgoing.flag_id is not None):
             return None
         async with self._core.uow() as uow:

@@ -143,6 +143,7 @@ async def _mark_overdue(
         event = TimelineEvent(flag.id, deadline, EventKind.ACK_OVERDUE, None, target)
     else:
         flag.silent_since = deadline  # a silence breach, until the customer hears from us
+        await uow.breaches.start(flag, deadline)
         promise = f"promise: every {format_duration(policy.update_every)} ({severity})"
         event = TimelineEvent(flag.id, deadline, EventKind.UPDATE_OVERDUE, None, promise)
     await uow.timeline.add(event)

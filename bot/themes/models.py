@@ -71,6 +71,7 @@ class Theme:
     merged_into: int | None = None  # merged away: its flags now belong to this theme
     title_private: bool = False  # named from a private flag: the title is not shown
     nudge_at: datetime | None = None  # routed and not acknowledged: when its thread is nudged
+    regressed_at: datetime | None = None  # the last time it was flagged again after a fix
     id: int | None = None
 
     @property

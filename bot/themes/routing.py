@@ -153,6 +153,7 @@ async def _regression(
     theme.status = ThemeStatus.OPEN
     theme.status_note = None
     theme.status_changed_at = now
+    theme.regressed_at = now
     await uow.themes.save(theme)
     await uow.timeline.add(
         TimelineEvent(flag.id, now, EventKind.REOPENED, None, f"#{theme.slug}: regression")

@@ -72,11 +72,17 @@ async def test_stats_are_team_level(world: World) -> None:
     world.clock.advance(timedelta(hours=5))
     reply = await world.flag("ana", "stats")
     fields = {f.label: f.value for f in reply.message.fields}
-    assert fields["Escalations this week"] == "2"
-    assert fields["Recurring flags this week"] == "1 across 1 theme(s)"
-    assert fields["Time to acknowledge"].startswith("median 10 min")
+    assert "week 48, 23-29 Nov 2026, so far" in reply.message.text.replace("\N{EN DASH}", "-")
+    assert fields["Flags raised"] == (
+        "2 escalations, 1 recurring; last week: 0 escalations, 0 recurring"
+    )
+    assert fields["Time to acknowledge"].startswith(
+        "median 10 min, 90% within 10 min, 1 acknowledged; last week: none acknowledged"
+    )
     assert fields["Waiting for acknowledgement now"] == "1"
     assert fields["Customer updates overdue now"] == "1"
+    assert fields["Customer updates missed"].startswith("none;")  # not swept yet
+    assert fields["Escalations open now"] == "2; last week: 0"
     assert "maria" not in str(reply.message)  # never names people
 
 

@@ -115,7 +115,10 @@ def test_the_example_shows_the_defaults_where_it_shows_defaults() -> None:
     assert example.acknowledgement == defaults.acknowledgement
     assert example.themes.threshold == defaults.themes.threshold
     assert example.themes.similarity == defaults.themes.similarity
-    assert example.digests == defaults.digests
+    # The example shows one channel with its own schedule; the rest are the defaults.
+    assert example.digests.flow == defaults.digests.flow
+    assert example.digests.product.model_copy(update={"channels": {}}) == defaults.digests.product
+    assert set(example.digests.product.channels) == {"C0123PAYMENTS"}
 
 
 def test_the_example_covers_every_section() -> None:

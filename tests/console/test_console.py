@@ -78,7 +78,7 @@ async def test_every_subcommand_works(console: Console) -> None:
     out = await console.type("/flag themes")
     assert "#sso — SSO loop after reset · 1 this week" in out
     out = await console.type("/flag stats")
-    assert "Escalations this week: 1" in out
+    assert "Flags raised: 1 escalation, 1 recurring; last week: 0 escalations" in out
     out = await console.type("/flag help")
     assert "/flag snooze F-12" in out
     out = await console.type("/flag resolve F-2 duplicate")

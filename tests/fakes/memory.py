@@ -15,18 +15,27 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from bot.digests.models import DigestRecord
 from bot.flags.models import Flag, FlagKind, TimelineEvent
 from bot.messages import Conversation
 from bot.ports import (
     ConversationReferenceRepository,
+    DigestRepository,
     FlagRepository,
     IdempotencyRepository,
     InboxRepository,
     OutboxRepository,
+    SilenceBreachRepository,
     ThemeRepository,
     TimelineRepository,
 )
 from bot.themes.models import Theme
+from tests.fakes.digests import (
+    Breach,
+    InMemoryDigestRepository,
+    InMemorySilenceBreachRepository,
+    digest_key,
+)
 from tests.fakes.queues import (
     InboxEntry,
     InMemoryInboxRepository,
@@ -49,6 +58,8 @@ class _State:
     )
     inbox: dict[int, InboxEntry] = dataclasses.field(default_factory=dict)
     outbox: dict[int, OutboxEntry] = dataclasses.field(default_factory=dict)
+    breaches: list[Breach] = dataclasses.field(default_factory=list)
+    digests: dict[int, DigestRecord] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -130,6 +141,8 @@ class MemoryStore:
             references=copy.deepcopy(self.committed.references),
             inbox=copy_entries(self.committed.inbox),
             outbox=copy_entries(self.committed.outbox),
+            breaches=[dataclasses.replace(b) for b in self.committed.breaches],
+            digests=dict(self.committed.digests),
         )
 
     def apply(self, working: _State, changes: _Changes) -> None:
@@ -155,6 +168,13 @@ class MemoryStore:
             # Last writer wins, like row updates; tests of the queues run one worker at a time.
             committed.inbox = copy_entries(working.inbox)
             committed.outbox = copy_entries(working.outbox)
+            committed.breaches = [dataclasses.replace(b) for b in working.breaches]
+            for digest_id, digest in working.digests.items():
+                if digest_id not in committed.digests and any(
+                    digest_key(other) == digest_key(digest) for other in committed.digests.values()
+                ):
+                    raise ValueError(f"digest {digest_key(digest)} is already claimed")
+                committed.digests[digest_id] = digest
 
 
 def _check_unique_flag(stored: Iterable[Flag], flag: Flag) -> None:
@@ -420,6 +440,8 @@ class InMemoryUnitOfWork:
         self.flags: FlagRepository = InMemoryFlagRepository(self)
         self.timeline: TimelineRepository = InMemoryTimelineRepository(self)
         self.themes: ThemeRepository = InMemoryThemeRepository(self)
+        self.breaches: SilenceBreachRepository = InMemorySilenceBreachRepository(self)
+        self.digests: DigestRepository = InMemoryDigestRepository(self)
         self.idempotency: IdempotencyRepository = InMemoryIdempotencyRepository(self)
         self.conversations: ConversationReferenceRepository = (
             InMemoryConversationReferenceRepository(self)

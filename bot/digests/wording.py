@@ -1,0 +1,25 @@
+"""Words digests share: weeks, counts, and last week's figure beside this week's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.digests.periods import Week
+
+DASH = "\N{EN DASH}"
+
+
+def week_words(week: Week) -> str:
+    """`week 47, 16-22 Nov 2026` (an en dash), or `30 Nov - 6 Dec 2026` across months."""
+    monday = week.monday
+    sunday = monday + timedelta(days=6)
+    if monday.month == sunday.month:
+        span = f"{monday.day}{DASH}{sunday.day} {sunday:%b %Y}"
+    else:
+        span = f"{monday.day} {monday:%b} {DASH} {sunday.day} {sunday:%b %Y}"
+    return f"week {week.number}, {span}"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 flag`, `3 flags`, `0 flags`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
