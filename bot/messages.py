@@ -42,13 +42,12 @@ class Field:
 @dataclass(frozen=True, slots=True)
 class Image:
     """A picture sent with a message (a digest's chart): PNG bytes, with words for who cannot
-    see it. `token` names it where Frontline serves it over HTTP (`/charts/<token>.png`)."""
+    see it."""
 
     png: bytes
     filename: str
     title: str
     alt: str
-    token: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,10 +205,6 @@ class DigestRepository(Protocol):
         """The digest's message was delivered as `ref` (its chart goes in its thread)."""
         ...
 
-    async def chart(self, token: str) -> bytes | None:
-        """The chart PNG served under `token` (None: no such chart)."""
-        ...
-
     async def workspaces(self) -> list[tuple[str, str]]:
         """(platform, workspace id) of every workspace with flags."""
         ...

@@ -102,8 +102,6 @@ class SqlDigestRepository:
                 claimed_at=record.claimed_at,
                 late=record.late,
                 sent=record.sent,
-                chart=record.chart,
-                chart_token=record.chart_token,
             )
             .on_conflict_do_nothing(
                 index_elements=["kind", "platform", "workspace_id", "channel_id", "period"]
@@ -137,8 +135,6 @@ class SqlDigestRepository:
             claimed_at=row.claimed_at,
             late=row.late,
             sent=row.sent,
-            chart=row.chart,
-            chart_token=row.chart_token,
             post=MessageRef(conversation, row.post_message_id) if row.post_message_id else None,
             id=row.id,
         )
@@ -150,11 +146,6 @@ class SqlDigestRepository:
             .values(post_message_id=ref.message_id)
             .execution_options(synchronize_session=False)
         )
-
-    async def chart(self, token: str) -> bytes | None:
-        query = select(DigestRow.chart).where(DigestRow.chart_token == token)
-        chart = await self._session.scalar(query)
-        return bytes(chart) if chart is not None else None
 
     async def workspaces(self) -> list[tuple[str, str]]:
         found = []

@@ -28,7 +28,7 @@ def message_to_json(message: Message) -> dict[str, Any]:
     image = message.image
     if image is not None:
         png = base64.b64encode(image.png).decode("ascii")
-        data["image"] = [png, image.filename, image.title, image.alt, image.token]
+        data["image"] = [png, image.filename, image.title, image.alt]
     return data
 
 
@@ -48,8 +48,8 @@ def message_from_json(data: dict[str, Any]) -> Message:
 def _image(data: Any) -> Image | None:
     if not data:
         return None
-    png, filename, title, alt, token = data
-    return Image(base64.b64decode(png), str(filename), str(title), str(alt), str(token))
+    png, filename, title, alt = data
+    return Image(base64.b64decode(png), str(filename), str(title), str(alt))
 
 
 def ref_to_json(ref: MessageRef) -> dict[str, Any]:

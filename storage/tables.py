@@ -210,8 +210,6 @@ class DigestRow(Base):
     late: Mapped[bool]
     sent: Mapped[bool]  # False: claimed and deliberately not sent (an empty week, skipped)
     post_message_id: Mapped[str | None]
-    chart_token: Mapped[str | None] = mapped_column(unique=True)
-    chart: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class TimelineEventRow(Base):

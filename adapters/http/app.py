@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
 from aiohttp import web
 
@@ -15,7 +14,6 @@ from adapters.wiring import Runtime
 log = logging.getLogger(__name__)
 RUNTIME_KEY = web.AppKey("runtime", Runtime)
 PLATFORMS_KEY = web.AppKey("platforms", list[str])
-CHART_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -45,24 +43,6 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-async def chart(request: web.Request) -> web.Response:
-    """GET /charts/<token>.png: a digest's chart, for clients that load images by URL (Teams).
-
-    The token is 32 random characters made when the digest was sent: unguessable, and the chart
-    holds team-level counts and theme titles only. An unknown token is a plain 404.
-    """
-    token = request.match_info["token"]
-    if not CHART_TOKEN.fullmatch(token):
-        raise web.HTTPNotFound(text="no such chart")
-    async with request.app[RUNTIME_KEY].core.uow() as uow:
-        png = await uow.digests.chart(token)
-    if png is None:
-        raise web.HTTPNotFound(text="no such chart")
-    return web.Response(
-        body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=86400"}
-    )
-
-
 def create_app(runtime: Runtime) -> web.Application:
     """The one aiohttp application: health, metrics and the platforms that are configured."""
     app = web.Application(middlewares=[count_requests], client_max_size=1024 * 1024)
@@ -74,7 +54,6 @@ def create_app(runtime: Runtime) -> web.Application:
     app[PLATFORMS_KEY] = []
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
-    app.router.add_get("/charts/{token}.png", chart)
 
     async def close_runtime(_: web.Application) -> None:
         # run_app cleans up inside a cancelled task on shutdown; finish closing regardless.

@@ -7,6 +7,7 @@ and `<@id>` → `<at>Name</at>` with the mention entity Teams needs to make it a
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -15,7 +16,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccoun
 
 from adapters.teams.people import Member
 from bot.actions import ActionId
-from bot.messages import Button, ButtonStyle, Message
+from bot.messages import Button, ButtonStyle, Image, Message
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -33,6 +34,9 @@ _THEME_WORDS = {
     ),
 }
 MAX_NOTE_INPUT = 1000
+# A card's whole payload must stay under about 28 KB; a digest chart is about 8 KB of PNG.
+MAX_IMAGE_CHARS = 20_000
+MAX_ALT_CHARS = 1_000
 UNKNOWN_NAME = "someone"
 # A channel named in a message: Teams has no mention of a channel by id in a card.
 CHANNEL_WORDS = "the owning channel"
@@ -130,13 +134,17 @@ def _unescape(text: str) -> str:
 
 def is_plain(message: Message) -> bool:
     """A one-line message without fields or buttons reads best as an ordinary chat message."""
-    return not (message.fields or message.buttons or message.footer or "\n" in message.text)
+    return not (
+        message.fields or message.buttons or message.footer or message.image or "\n" in message.text
+    )
 
 
 def adaptive_card(message: Message, members: Mapping[str, Member]) -> dict[str, Any]:
     """The message as an Adaptive Card: headline, field rows, footer and action buttons."""
     text = TeamsText(members)
-    body: list[dict[str, Any]] = [text_block(text.markdown(message.text))]
+    body: list[dict[str, Any]] = [text_block(text.markdown(message.text))] if message.text else []
+    if message.image is not None:
+        body.extend(image_blocks(message.image))
     for field in message.fields:
         body.append(
             {
@@ -161,6 +169,22 @@ def adaptive_card(message: Message, members: Mapping[str, Member]) -> dict[str, 
         footer.update({"isSubtle": True, "size": "Small", "spacing": "Medium"})
         body.append(footer)
     return card(body, [button_action(button) for button in message.buttons], text)
+
+
+def image_blocks(image: Image) -> list[dict[str, Any]]:
+    """The picture inside the card, as a data URI (Teams cards hold at most about 28 KB, so a
+    larger picture is described in words instead)."""
+    title = text_block(f"**{image.title}**")
+    encoded = base64.b64encode(image.png).decode("ascii")
+    if len(encoded) > MAX_IMAGE_CHARS:
+        return [title, text_block(f"_(The chart is too large for a Teams card.)_ {image.alt}")]
+    picture = {
+        "type": "Image",
+        "url": f"data:image/png;base64,{encoded}",
+        "altText": image.alt[:MAX_ALT_CHARS],
+        "size": "Stretch",
+    }
+    return [title, picture]
 
 
 def card(
@@ -251,9 +275,17 @@ def message_activity(message: Message, members: Mapping[str, Member]) -> Activit
         )
     return Activity(
         type=ActivityTypes.message,
-        summary=TeamsText(members).plain(message.text.splitlines()[0])[:200],
+        summary=_summary(message, members),
         attachments=[card_attachment(adaptive_card(message, members))],
     )
+
+
+def _summary(message: Message, members: Mapping[str, Member]) -> str:
+    """The line Teams shows in notifications and the activity feed."""
+    lines = message.text.splitlines()
+    if lines:
+        return TeamsText(members).plain(lines[0])[:200]
+    return message.image.title[:200] if message.image is not None else ""
 
 
 def plain_text(message: Message, members: Mapping[str, Member]) -> str:

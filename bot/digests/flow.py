@@ -6,6 +6,7 @@ Team-level figures only: nothing here names, counts or ranks an individual agent
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.core import Core
@@ -60,8 +61,16 @@ async def team_stats(core: Core, *, workspace_id: str) -> Reply:
         # The end is exclusive: a flag raised this very second counts.
         this = await uow.digests.flow(workspace_id, start, now + timedelta(seconds=1))
         last = await uow.digests.flow(workspace_id, last_start, last_end)
+        waiting = len(await uow.flags.list_awaiting_ack(workspace_id))
+        still_open = await uow.flags.list_open(workspace_id)
+    overdue = sum(1 for f in still_open if f.update_due_at is not None and f.update_due_at <= now)
     heading = f"📈 *Team figures, {week_words(week)}, so far*"
-    return Reply(flow_message(this, last, heading, None, open_label="Escalations open now"))
+    message = flow_message(this, last, heading, None, open_label="Escalations open now")
+    now_fields = (
+        Field("Waiting for acknowledgement now", str(waiting)),
+        Field("Customer updates overdue now", str(overdue)),
+    )
+    return Reply(replace(message, fields=now_fields + message.fields))
 
 
 def _beside(this: FlowWeek, last: FlowWeek, words: Callable[[FlowWeek], str]) -> str:

@@ -27,8 +27,6 @@ class DigestRecord:
     claimed_at: datetime
     late: bool  # sent after a downtime, well past its time
     sent: bool = True  # False: an empty week, skipped as configured
-    chart: bytes | None = None
-    chart_token: str | None = None
     post: MessageRef | None = None  # the digest's message, once delivered
     id: int | None = None
 

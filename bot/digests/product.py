@@ -121,8 +121,7 @@ async def gather_product(
 
 def product_message(digest: ProductDigest, now: datetime, late: str | None) -> Message:
     """The digest as the owner channel reads it."""
-    head = f"📊 *Weekly digest for <#{digest.conversation.channel_id}>: {week_words(digest.week)}*"
-    lines = [head]
+    lines = [f"📊 *Product digest: {week_words(digest.week)}*"]
     if late:
         lines.append(f"_{late}_")
     if digest.is_empty:
@@ -168,7 +167,7 @@ def product_chart(digest: ProductDigest) -> bytes | None:
     if not digest.chart:
         return None
     labels = [f"W{digest.week.shifted(o).number:02d}" for o in range(1 - WEEKS_CHARTED, 1)]
-    title = f"Flags per week, top themes of #{digest.conversation.channel_id}"
+    title = "Flags per week, your top themes"
     return weekly_chart(title, labels, digest.chart)
 
 

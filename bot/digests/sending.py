@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -132,7 +131,6 @@ async def compose(
 async def record(core: Core, composed: Composed, due: datetime, now: datetime, late: bool) -> bool:
     """Claim the digest and record its messages together; False when it was already claimed."""
     target = composed.target
-    token = secrets.token_urlsafe(24) if composed.chart else None
     claim = DigestRecord(
         kind=target.kind,
         conversation=target.conversation,
@@ -141,8 +139,6 @@ async def record(core: Core, composed: Composed, due: datetime, now: datetime, l
         claimed_at=now,
         late=late,
         sent=composed.message is not None,
-        chart=composed.chart,
-        chart_token=token,
     )
     async with core.uow() as uow:
         digest_id = await uow.digests.claim(claim)
@@ -154,13 +150,12 @@ async def record(core: Core, composed: Composed, due: datetime, now: datetime, l
                 Outgoing.digest(target.conversation, composed.message, digest_id, purpose=purpose),
                 now,
             )
-            if composed.chart is not None and token is not None:
+            if composed.chart is not None:
                 image = Image(
                     png=composed.chart,
                     filename=f"digest-{composed.week.key}.png",
                     title=f"Flags per week, {WEEKS_CHARTED} weeks to {composed.week.key}",
                     alt=composed.chart_alt,
-                    token=token,
                 )
                 chart = Outgoing.in_digest_thread(
                     target.conversation, digest_id, Message("", image=image), purpose="digest chart"

@@ -80,12 +80,6 @@ class InMemoryDigestRepository:
         state.digests[digest_id] = dataclasses.replace(state.digests[digest_id], post=ref)
         changes.queues = True
 
-    async def chart(self, token: str) -> bytes | None:
-        for digest in self._uow.begin()[0].digests.values():
-            if digest.chart_token == token:
-                return digest.chart
-        return None
-
     async def workspaces(self) -> list[tuple[str, str]]:
         return sorted({(f.platform, f.workspace_id) for f in self._flags()})
 

@@ -36,8 +36,6 @@ def upgrade() -> None:
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("sent", sa.Boolean(), nullable=False),
         sa.Column("post_message_id", sa.String(), nullable=True),
-        sa.Column("chart_token", sa.String(), nullable=True),
-        sa.Column("chart", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_digests"),
         sa.UniqueConstraint(
             "kind",
@@ -47,7 +45,6 @@ def upgrade() -> None:
             "period",
             name="uq_digests_kind_platform_workspace_id_channel_id_period",
         ),
-        sa.UniqueConstraint("chart_token", name="uq_digests_chart_token"),
     )
     op.create_table(
         "silence_breaches",
