@@ -26,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.digests.models import DigestKind, DigestRecord, FlowWeek, Quote, nearest_rank
 from bot.flags.models import Flag, FlagKind, FlagStatus
@@ -328,15 +329,16 @@ class SqlDigestRepository:
         return int(open_now) + int(await self._session.scalar(resolved_later) or 0)
 
     async def _on_known_themes(self, workspace_id: str, start: datetime, end: datetime) -> int:
-        query = (
-            select(func.count())
-            .select_from(FlagRow)
-            .join(ThemeRow, ThemeRow.id == FlagRow.theme_id)
-            .where(
-                _in_week(workspace_id, FlagRow.created_at, start, end),
-                FlagRow.kind == RECURRING,
-                ThemeRow.created_at < start,
-            )
+        """Recurring flags of the week that joined a theme an earlier flag had started."""
+        earlier = aliased(FlagRow)
+        started_before = exists().where(
+            earlier.theme_id == FlagRow.theme_id, earlier.id < FlagRow.id
+        )
+        query = select(func.count()).where(
+            _in_week(workspace_id, FlagRow.created_at, start, end),
+            FlagRow.kind == RECURRING,
+            FlagRow.theme_id.is_not(None),
+            started_before,
         )
         return int(await self._session.scalar(query) or 0)
 

@@ -72,7 +72,7 @@ class FlowWeek:
     bursts: int = 0  # escalations that others joined (one post for an outage)
     joined: int = 0  # escalations that joined a burst
     recurring: int = 0  # recurring flags raised in the week
-    on_known_themes: int = 0  # of those, on themes that existed before the week
+    on_known_themes: int = 0  # of those, joining a theme an earlier flag had started
     themes_fixed: int = 0
     loops_closed: int = 0  # themes marked fixed or won't fix: every agent told
 

@@ -102,7 +102,7 @@ async def test_flow_figures_of_a_seeded_week(uow_factory: UnitOfWorkFactory) -> 
     assert week.breaches == 2
     assert week.longest_breach == pytest.approx((END - (START + timedelta(days=6))).total_seconds())
     assert week.open_at_end == 4  # 7, 8, 9 still open, 10 resolved only after the week
-    assert week.on_known_themes == 3  # F-2, F-3 and F-4 on "sso", seen before this week
+    assert week.on_known_themes == 4  # F-2, F-3, F-4 after F-1 on "sso"; F-6 after F-5
     assert (week.themes_fixed, week.loops_closed) == (1, 1)
     assert (before.recurring, before.escalations, before.open_at_end) == (1, 1, 1)
     assert before.ack_median is None and before.breaches == 0

@@ -178,7 +178,11 @@ class InMemoryDigestRepository:
             on_known_themes=sum(
                 1
                 for f in recurring
-                if f.theme_id in state.themes and state.themes[f.theme_id].created_at < start
+                if any(
+                    other.theme_id == f.theme_id and (other.id or 0) < (f.id or 0)
+                    for other in self._flags()
+                )
+                and f.theme_id is not None
             ),
             themes_fixed=sum(1 for t in themes if t.fixed_at and start <= t.fixed_at < end),
             loops_closed=sum(
