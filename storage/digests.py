@@ -31,7 +31,6 @@ from sqlalchemy.orm import aliased
 from bot.digests.models import DigestKind, DigestRecord, FlowWeek, Quote, nearest_rank
 from bot.flags.models import Flag, FlagKind, FlagStatus
 from bot.messages import Conversation, MessageRef
-from bot.themes.models import ThemeStatus
 from storage.repositories import _insert
 from storage.tables import (
     DigestRow,
@@ -44,7 +43,6 @@ from storage.tables import (
 
 ESCALATE = FlagKind.ESCALATE.value
 RECURRING = FlagKind.RECURRING.value
-CLOSED = (ThemeStatus.FIXED.value, ThemeStatus.WONT_FIX.value)
 
 
 class SqlSilenceBreachRepository:
@@ -211,7 +209,10 @@ class SqlDigestRepository:
             return {}
         rank = (
             func.row_number()
-            .over(partition_by=FlagRow.theme_id, order_by=(FlagRow.created_at.desc(), FlagRow.id))
+            .over(
+                partition_by=FlagRow.theme_id,
+                order_by=(FlagRow.created_at.desc(), FlagRow.id.desc()),
+            )
             .label("rank")
         )
         latest = (
@@ -346,11 +347,7 @@ class SqlDigestRepository:
         self, workspace_id: str, start: datetime, end: datetime
     ) -> tuple[int, int]:
         fixed = and_(ThemeRow.fixed_at >= start, ThemeRow.fixed_at < end)
-        closed = and_(
-            ThemeRow.status.in_(CLOSED),
-            ThemeRow.status_changed_at >= start,
-            ThemeRow.status_changed_at < end,
-        )
+        closed = and_(ThemeRow.loop_closed_at >= start, ThemeRow.loop_closed_at < end)
         query = select(func.count(case((fixed, 1))), func.count(case((closed, 1)))).where(
             ThemeRow.workspace_id == workspace_id, ThemeRow.merged_into_id.is_(None)
         )

@@ -180,6 +180,7 @@ def write_theme(theme: Theme, row: ThemeRow) -> None:
     row.title_private = theme.title_private
     row.nudge_at = theme.nudge_at
     row.regressed_at = theme.regressed_at
+    row.loop_closed_at = theme.loop_closed_at
 
 
 def read_theme(row: ThemeRow) -> Theme:
@@ -213,4 +214,5 @@ def read_theme(row: ThemeRow) -> Theme:
         title_private=bool(row.title_private),
         nudge_at=row.nudge_at,
         regressed_at=row.regressed_at,
+        loop_closed_at=row.loop_closed_at,
     )

@@ -105,6 +105,7 @@ class ThemeRow(Base):
     title_private: Mapped[bool] = mapped_column(server_default=text("false"))
     nudge_at: Mapped[datetime | None]
     regressed_at: Mapped[datetime | None]
+    loop_closed_at: Mapped[datetime | None]
 
 
 class FlagRow(Base):

@@ -95,6 +95,13 @@ SCRIPT: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("/flag resolve F-99", "/flag snooze F-1 forever"),
     ),
     ("Team-level figures, never per person:", ("/flag stats",)),
+    (
+        "The week goes by (reminders keep the customers with open flags from waiting in "
+        "silence). On Monday at 09:00 the triage channel gets its product digest, with a chart "
+        "of its themes, and the support leads get the flow digest: the team's figures beside "
+        "last week's.",
+        ("+7d",),
+    ),
 )
 
 

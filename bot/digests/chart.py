@@ -43,7 +43,7 @@ def weekly_chart(title: str, weeks: Sequence[str], series: Sequence[Series]) -> 
             marker="o",
             linewidth=2,
             color=COLOURS[index % len(COLOURS)],
-            label=_shorter(line.label, 40),
+            label=_shorter(line.label, 60),
         )
     axes.set_title(title, fontsize=12)
     axes.set_xlabel("Week")

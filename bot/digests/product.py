@@ -114,7 +114,7 @@ async def gather_product(
         unacknowledged=tuple(
             t for t in owned if t.status is ThemeStatus.OPEN and t.routed_at is not None
         ),
-        closed=tuple(t for t in owned if not t.is_open and within(t.status_changed_at)),
+        closed=tuple(t for t in owned if within(t.loop_closed_at)),
         chart=tuple(Series(theme_title(t.theme), t.weekly) for t in top),
     )
 
@@ -227,4 +227,7 @@ def _waiting_line(now: datetime) -> Callable[[Theme], str]:
 
 
 def _closed_line(theme: Theme) -> str:
+    if theme.is_open:  # flagged again since: a regression
+        release = f" in {theme.fixed_in}" if theme.fixed_in else ""
+        return f"{theme_title(theme)} · fixed{release}, then flagged again: open"
     return f"{theme_title(theme)} · {status_sentence(theme)}"

@@ -137,6 +137,8 @@ async def _set_status(
     told = 0
     if status in CLOSES_LOOP:
         told = await close_loop(core, uow, theme, flags, actor, now)
+        theme.loop_closed_at = now
+        await uow.themes.save(theme)
     log.info("theme %d is now %s", theme.id, status.value)
     agents = f" {told} agent{'s' if told != 1 else ''} told, with their customers." if told else ""
     return Reply(Message(f"#{theme.slug} is now *{STATUS_LABEL[status]}*.{agents}"))

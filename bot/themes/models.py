@@ -72,6 +72,7 @@ class Theme:
     title_private: bool = False  # named from a private flag: the title is not shown
     nudge_at: datetime | None = None  # routed and not acknowledged: when its thread is nudged
     regressed_at: datetime | None = None  # the last time it was flagged again after a fix
+    loop_closed_at: datetime | None = None  # the last time its agents were told: fixed, won't fix
     id: int | None = None
 
     @property

@@ -35,6 +35,7 @@ async def seed(uow_factory: UnitOfWorkFactory) -> dict[str, int]:
                 status=ThemeStatus.FIXED,
                 fixed_at=START + timedelta(days=5),
                 status_changed_at=START + timedelta(days=5),
+                loop_closed_at=START + timedelta(days=5),
             )
         )
         assert old.id is not None and new.id is not None

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from bot.digests.models import DigestKind, DigestRecord, FlowWeek, Quote, nearest_rank
 from bot.flags.models import Flag, FlagKind, FlagStatus
 from bot.messages import Conversation, MessageRef
-from bot.themes.models import ThemeStatus
 
 if TYPE_CHECKING:
     from tests.fakes.memory import InMemoryUnitOfWork
@@ -118,7 +117,7 @@ class InMemoryDigestRepository:
             for f in self._flags()
             if f.theme_id in theme_ids and start <= f.created_at < end and not f.origin.private
         ]
-        for flag in sorted(flags, key=lambda f: (-f.created_at.timestamp(), f.id or 0)):
+        for flag in sorted(flags, key=lambda f: (f.created_at, f.id or 0), reverse=True):
             assert flag.theme_id is not None
             if len(quotes[flag.theme_id]) < per_theme:
                 quotes[flag.theme_id].append(Quote(flag.theme_id, flag.number, flag.summary))
@@ -186,11 +185,7 @@ class InMemoryDigestRepository:
             ),
             themes_fixed=sum(1 for t in themes if t.fixed_at and start <= t.fixed_at < end),
             loops_closed=sum(
-                1
-                for t in themes
-                if t.status in (ThemeStatus.FIXED, ThemeStatus.WONT_FIX)
-                and t.status_changed_at is not None
-                and start <= t.status_changed_at < end
+                1 for t in themes if t.loop_closed_at and start <= t.loop_closed_at < end
             ),
         )
 

@@ -76,10 +76,12 @@ def upgrade() -> None:
     op.create_index("ix_flags_workspace_resolved_at", "flags", ["workspace_id", "resolved_at"])
     with op.batch_alter_table("themes") as batch:
         batch.add_column(sa.Column("regressed_at", Timestamp, nullable=True))
+        batch.add_column(sa.Column("loop_closed_at", Timestamp, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("themes") as batch:
+        batch.drop_column("loop_closed_at")
         batch.drop_column("regressed_at")
     op.drop_index("ix_flags_workspace_resolved_at", table_name="flags")
     op.drop_index("ix_flags_workspace_acknowledged_at", table_name="flags")
