@@ -11,6 +11,7 @@ from adapters.wiring import database_url
 from bot.clock import FakeClock, SystemClock
 from bot.config.settings import Settings
 from bot.core import Core
+from bot.digests.models import DigestKind
 from bot.digests.periods import Week, latest_due
 from bot.digests.sending import compose
 from bot.digests.targets import Target, digest_targets
@@ -40,7 +41,7 @@ async def run_digest_preview(
         async with database.unit_of_work() as uow:
             targets = await digest_targets(core.config, uow)
             targets = _chosen(targets, channel)
-            written = 0
+            charted = sum(1 for t in targets if t.kind is DigestKind.PRODUCT)
             for target in targets:
                 period = chosen or latest_due(clock.now(), target.schedule, core.config.tz)
                 composed = await compose(core, uow, target, period, None)
@@ -50,10 +51,9 @@ async def run_digest_preview(
                     continue
                 print("\n".join(f"  {line}" for line in message_lines(composed.message)))
                 if composed.chart is not None and chart is not None:
-                    path = _chart_path(chart, target, len(targets))
+                    path = _chart_path(chart, target, charted)
                     await asyncio.to_thread(path.write_bytes, composed.chart)
                     print(f"  Chart written to {path}")
-                    written += 1
                 elif composed.chart is not None:
                     print("  (with a chart of the top themes; --chart FILE writes it)")
                 print()
@@ -84,7 +84,7 @@ def _heading(target: Target, week: Week) -> str:
 
 
 def _chart_path(chart: Path, target: Target, count: int) -> Path:
-    """`--chart` as given for one digest; with several, the channel's name is added."""
+    """`--chart` as given for one product digest; with several, the channel's name is added."""
     if count == 1:
         return chart
     stem = f"{chart.stem}-{target.conversation.channel_id}"
