@@ -78,7 +78,7 @@ async def test_mentioning_frontline_without_the_flag_word_still_works(teams: Tea
 
     answer = teams.connector.of("reply")[-1]
     assert answer.body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
-    assert "**Team figures, last 7 days**" in answer.texts()
+    assert "**Team figures, week 48, 23\N{EN DASH}29 Nov 2026, so far**" in answer.texts()
 
 
 async def test_odd_unicode_and_long_text_never_break_the_endpoint(teams: Teams) -> None:
