@@ -7,7 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from bot.clock import FakeClock
+from bot.config.models import FrontlineConfig
+from bot.core import Core
 from bot.digests.models import DigestKind, DigestRecord
+from bot.digests.sending import send_due_digests
 from bot.flags.models import CustomerRef, CustomerRefKind, FlagKind, FlagStatus
 from bot.messages import MessageRef, Where
 from bot.ports import UnitOfWorkFactory
@@ -170,3 +174,27 @@ async def test_replicas_claiming_one_digest_at_once_send_it_once(
 
     results = await asyncio.gather(*(replica() for _ in range(5)))
     assert results.count(True) == 1
+
+
+async def test_two_replicas_sending_the_digests_at_once_record_each_once(
+    database_uow_factory: UnitOfWorkFactory,
+) -> None:
+    config = FrontlineConfig.model_validate(
+        {
+            "channels": {"slack": {"support_leads": "C-LEADS"}},
+            "themes": {
+                "rules": [{"name": "sso", "keywords": ["sso"], "owner": {"slack": "C-OWNERS"}}]
+            },
+        }
+    )
+    await seed(database_uow_factory)
+    due = END + timedelta(hours=9)  # Monday 09:00 after the seeded week
+    replicas = [
+        Core(uow=database_uow_factory, clock=FakeClock(due), config=config) for _ in range(2)
+    ]
+    sent = await asyncio.gather(*(send_due_digests(core) for core in replicas))
+    assert sorted(sent) in ([0, 2], [1, 1])  # each digest recorded by one replica or the other
+    async with database_uow_factory() as uow:
+        stuck = await uow.outbox.list_stuck(100)
+    digests = [d for d in stuck if d.purpose.endswith(" digest")]
+    assert sorted(d.purpose for d in digests) == ["flow digest", "product digest"]
