@@ -101,8 +101,11 @@ class SlackAdapter:
 
     async def lifecycle(self, _: object) -> AsyncIterator[None]:
         """aiohttp cleanup context: check the token and connect at start; disconnect at the end."""
-        session = aiohttp.ClientSession()
-        # One connection pool for every Web API call instead of one per call.
+        # One connection pool for every Web API call instead of one per call. slack_sdk applies
+        # its `timeout` only to sessions it opens itself, so the shared one carries the limit.
+        session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS)
+        )
         self.client.session = session
         self._bolt_client.session = session
         self.gateway.session = session

@@ -67,6 +67,16 @@ def delivery_error(
             + (f" (retry after {retry_after:g}s)" if retry_after is not None else ""),
             retry_after=retry_after if retry_after is not None else 1.0,
         )
+    if code == "missing_scope":
+        needed = _needed_scope(method, error)
+        if needed is not None:
+            return DeliveryError(
+                f"Slack refused {method}: missing_scope; add the `{needed}` scope to the app",
+                admin_hint=(
+                    f"add the `{needed}` bot scope (manifest.yml lists it): update the Slack "
+                    "app from manifest.yml and reinstall it to the workspace"
+                ),
+            )
     if code in AUTH_ERRORS:
         return DeliveryError(
             f"Slack refused {method}: {code}",
@@ -85,6 +95,13 @@ def delivery_error(
     return DeliveryError(reason, retryable=server_side, uncertain=server_side and creates)
 
 
+# The scope a method needs, for a `missing_scope` answer that does not name it in `needed`:
+# the methods of a feature added later, whose scope an older install may lack.
+NEEDED_SCOPES = {
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+
 SERVER_ERRORS = frozenset(
     {"internal_error", "service_unavailable", "fatal_error", "request_timeout", "unknown_error"}
 )
@@ -97,6 +114,13 @@ def unreachable(method: str, error: BaseException, *, uncertain: bool = False) -
         retryable=True,
         uncertain=uncertain,
     )
+
+
+def _needed_scope(method: str, error: SlackApiError) -> str | None:
+    needed = error.response.get("needed") if error.response is not None else None
+    if isinstance(needed, str) and needed:
+        return needed
+    return NEEDED_SCOPES.get(method)
 
 
 def _retry_after(error: SlackApiError) -> float | None:

@@ -4,6 +4,8 @@ Only the outbox's delivery worker calls it, so nothing here retries or waits: a 
 `DeliveryError` saying whether and when to try again, and whether the message may exist anyway
 (a timeout or a 5xx after Slack got the call). Posts carry their outbox id in Slack's message
 `metadata`, so `find_sent` can look for them in the conversation's history before a second try.
+A post or reply with an image (a digest's chart) is a file upload instead, and its outbox id is
+in the uploaded file's name (`<name>-<outbox id>.png`), which `find_sent` looks for too.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack.blocks import fallback_text, message_blocks
 from adapters.slack.errors import delivery_error, error_code, unreachable
 from bot.errors import DeliveryError
-from bot.messages import Conversation, Message, MessageRef, Person
+from bot.messages import Conversation, Image, Message, MessageRef, Person
 from bot.outbox.models import Outgoing, OutgoingKind
 from bot.ports import SentLookup
 
@@ -31,6 +33,7 @@ PLATFORM = "slack"
 MARKER_EVENT = "frontline_outbox"  # the metadata event type that carries an outbox id
 RESPONSE_URL_TIMEOUT_SECONDS = 10
 HISTORY_PAGE = 200
+UPLOAD = "file upload"  # the POST of a file's bytes to the URL files.getUploadURLExternal gave
 
 Call = Callable[[], Awaitable[AsyncSlackResponse]]
 
@@ -46,6 +49,8 @@ class SlackGateway:
     async def post(
         self, conversation: Conversation, message: Message, *, marker: str | None = None
     ) -> MessageRef:
+        if message.image is not None:
+            return await self._share_image(conversation, None, message, message.image, marker)
         channel = conversation.channel_id
         response = await self._call(
             "chat.postMessage",
@@ -64,6 +69,10 @@ class SlackGateway:
     async def reply(
         self, thread: MessageRef, message: Message, *, marker: str | None = None
     ) -> MessageRef:
+        if message.image is not None:
+            return await self._share_image(
+                thread.conversation, thread.thread_root, message, message.image, marker
+            )
         channel = thread.conversation.channel_id
         response = await self._call(
             "chat.postMessage",
@@ -133,7 +142,14 @@ class SlackGateway:
         await self.direct_message(person, message)
 
     async def find_sent(self, outgoing: Outgoing, marker: str, since: datetime) -> SentLookup:
-        """Look for the message carrying `marker` in its channel's (or thread's) history."""
+        """Look for the message carrying `marker` in its channel's (or thread's) history.
+
+        A message carries it in its `metadata`, or — a post or reply with an image, which went
+        up as a file — as the name of its file (`_upload_name`).
+        """
+        image, filename = outgoing.message.image, None
+        if image is not None and outgoing.kind is not OutgoingKind.DIRECT:  # DMs send no image
+            filename = _upload_name(image, marker)
         try:
             if outgoing.kind is OutgoingKind.DIRECT and outgoing.person is not None:
                 channel = await self._dm_channel(outgoing.person.user_id)
@@ -146,7 +162,9 @@ class SlackGateway:
                 thread = None
             else:
                 return SentLookup(known=False)
-            ts = await self._find_marked(conversation.channel_id, thread, marker, since)
+            ts = await self._find_marked(
+                conversation.channel_id, thread, marker, since, filename=filename
+            )
         except DeliveryError as error:
             log.warning("could not look for outbox message %s: %s", marker, error.reason)
             return SentLookup(known=False)
@@ -155,8 +173,15 @@ class SlackGateway:
         return SentLookup(known=True, ref=MessageRef(conversation, ts, thread))
 
     async def _find_marked(
-        self, channel: str, thread: str | None, marker: str, since: datetime
+        self,
+        channel: str,
+        thread: str | None,
+        marker: str,
+        since: datetime,
+        *,
+        filename: str | None = None,
     ) -> str | None:
+        """The ts of the message marked with `marker` (with `filename`: holding that file)."""
         oldest = f"{since.timestamp():.6f}"
         if thread is None:
             response = await self._call(
@@ -179,13 +204,107 @@ class SlackGateway:
                 ),
             )
         for found in response.get("messages") or []:
-            metadata = found.get("metadata") if isinstance(found, dict) else None
-            payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
-            if isinstance(payload, dict) and str(payload.get("outbox_id")) == marker:
-                ts = found.get("ts")
-                if isinstance(ts, str) and ts and ts != thread:
-                    return ts
+            if not isinstance(found, dict):
+                continue
+            if filename is None:
+                metadata = found.get("metadata")
+                payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+                marked = isinstance(payload, dict) and str(payload.get("outbox_id")) == marker
+            else:
+                files = found.get("files")
+                marked = isinstance(files, list) and any(
+                    isinstance(file, dict) and file.get("name") == filename for file in files
+                )
+            ts = found.get("ts")
+            if marked and isinstance(ts, str) and ts and ts != thread:
+                return ts
         return None
+
+    async def _share_image(
+        self,
+        conversation: Conversation,
+        thread: str | None,
+        message: Message,
+        image: Image,
+        marker: str | None,
+    ) -> MessageRef:
+        """Upload `image` and share it in `conversation` (in `thread`), `message`'s text with it.
+
+        Slack's external upload, one call at a time so each failure says what it means:
+        1. `files.getUploadURLExternal` — nothing exists yet: a refusal is final
+           (`missing_scope`: the app lacks `files:write`), a 5xx or timeout retryable;
+        2. POST of the bytes to the `upload_url` it gave — the file is uploaded but shared
+           nowhere, so any failure is retryable and never uncertain (a retry starts over);
+        3. `files.completeUploadExternal` — shares it as a message (with the text as its
+           `initial_comment`): a 5xx or timeout may have shared it anyway (`creates`), and
+           `not_in_channel` joins a public channel first, like `chat.postMessage`.
+        (`AsyncWebClient.files_upload_v2` makes the same three calls, but as one that fails
+        the same way at any step, so a timeout of step 1 could not be told from one of step 3.)
+        The message's fields, buttons and footer are not shown: a file share has only text.
+
+        Returns the share message (its ts, from the answer's `files[0].shares`). When Slack has
+        not filled `shares` in yet (it does so asynchronously) the message's ts is unknown: a
+        reply's ref is then the thread root (`message_id` = `thread_id`), a post's has the file
+        id as `message_id` (neither can be updated or replied to as a message).
+        """
+        channel = conversation.channel_id
+        filename = _upload_name(image, marker)
+        started = await self._call(
+            "files.getUploadURLExternal",
+            channel,
+            lambda: self._client.files_getUploadURLExternal(
+                filename=filename, length=len(image.png), alt_txt=image.alt or None
+            ),
+        )
+        upload_url, file_id = started.get("upload_url"), started.get("file_id")
+        if not (isinstance(upload_url, str) and upload_url and isinstance(file_id, str)):
+            raise DeliveryError("Slack gave no upload URL for the file", retryable=True)
+        await self._upload(upload_url, image.png, channel)
+        comment = fallback_text(message) or None
+        shared = await self._call(
+            "files.completeUploadExternal",
+            channel,
+            lambda: self._client.files_completeUploadExternal(
+                files=[{"id": file_id, "title": image.title}],
+                channel_id=channel,
+                thread_ts=thread,
+                initial_comment=comment,
+            ),
+            join=True,
+            creates=True,
+        )
+        ts = _shared_ts(shared, channel)
+        if thread is not None:
+            return MessageRef(conversation, ts or thread, thread)
+        return MessageRef(conversation, ts or file_id)
+
+    async def _upload(self, url: str, data: bytes, channel: str) -> None:
+        """POST a file's bytes to its upload URL as the SDK does (raw body, no token)."""
+        client = self._client
+        session = client.session
+        own = session is None or session.closed
+        if own:
+            session = aiohttp.ClientSession()
+        assert session is not None
+        try:
+            async with session.post(
+                url,
+                data=data,
+                timeout=aiohttp.ClientTimeout(total=client.timeout),
+                proxy=client.proxy or None,
+                ssl=client.ssl if client.ssl is not None else True,
+            ) as response:
+                status = response.status
+                await response.read()
+        except (TimeoutError, aiohttp.ClientError) as error:
+            log.warning("Slack %s for %s failed: %s", UPLOAD, channel, type(error).__name__)
+            raise unreachable(UPLOAD, error) from None
+        finally:
+            if own:
+                await session.close()
+        if status != 200:
+            log.warning("Slack answered %d to the %s for %s", status, UPLOAD, channel)
+            raise DeliveryError(f"Slack answered {status} to the {UPLOAD}", retryable=True)
 
     async def ephemeral(
         self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
@@ -317,6 +436,30 @@ def _metadata(marker: str | None) -> dict[str, Any] | None:
     if marker is None:
         return None
     return {"event_type": MARKER_EVENT, "event_payload": {"outbox_id": marker}}
+
+
+def _upload_name(image: Image, marker: str | None) -> str:
+    """The name an image is uploaded under: with the outbox id in it, so `find_sent` finds it."""
+    if marker is None:
+        return image.filename
+    return f"{image.filename.removesuffix('.png')}-{marker}.png"
+
+
+def _shared_ts(response: AsyncSlackResponse, channel: str) -> str | None:
+    """The ts of the message sharing the (first) uploaded file in `channel`, if Slack said."""
+    files: Any = response.get("files")
+    first = files[0] if isinstance(files, list) and files else None
+    shares = first.get("shares") if isinstance(first, dict) else None
+    if not isinstance(shares, dict):
+        return None
+    for visibility in ("public", "private"):
+        where = shares.get(visibility)
+        found = where.get(channel) if isinstance(where, dict) else None
+        for share in found if isinstance(found, list) else []:
+            ts = share.get("ts") if isinstance(share, dict) else None
+            if isinstance(ts, str) and ts:
+                return ts
+    return None
 
 
 def _ts(response: AsyncSlackResponse) -> str:

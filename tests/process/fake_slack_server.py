@@ -10,6 +10,12 @@ It binds 127.0.0.1 on a free port and writes that port to PATH (atomically) once
   first) and conversations.replies (the parent, then its replies oldest first, as Slack does),
   both with `metadata` only when `include_all_metadata` is true and honouring
   `oldest`/`latest`/`inclusive`/`limit` (no cursors), views.open and views.publish.
+- Files, as Slack's external upload: files.getUploadURLExternal (`filename`, `length`) answers
+  an `upload_url` (`/upload/{file_id}` here) and a `file_id`; `POST /upload/{file_id}` takes the
+  bytes (a raw body, as slack_sdk sends them, or a form's file); files.completeUploadExternal
+  (`files` as JSON, `channel_id`, `thread_ts`, `initial_comment`) shares them as a message with
+  `files: [{id, name, title}]` and answers the files with their `shares` (the message's ts).
+  `GET /files?channel=…` lists shared files (with `size` and base64 `content`).
 - `POST /respond/{name}` is a response URL.
 - Every call is recorded: `GET /calls` (optionally `?method=…`) and, with `--log`, one JSON
   line per call appended to the file and flushed, so a test can count calls from outside.
@@ -19,11 +25,13 @@ It binds 127.0.0.1 on a free port and writes that port to PATH (atomically) once
 
 A rule: `{"method": "chat.postMessage", "times": 3, "status": 429, "error": "ratelimited",
 "retry_after": 30, "delay": 0.5, "mode": "refuse"}`. The next `times` calls of `method`
-(`"*"` for any Web API method, `"response_url"` for response URLs; `times: null` means until
-reset) are answered by the rule, first rule first. Modes:
+(`"*"` for any Web API method, `"response_url"` for response URLs, `"upload"` for the POST of
+a file's bytes; `times: null` means until reset) are answered by the rule, first rule first.
+Modes:
 
 - `refuse` (default): nothing happens; `{"ok": false, "error": …}` with `status` (default 200)
-  and `Retry-After` when `retry_after` is given;
+  and `Retry-After` when `retry_after` is given (an upload or a response URL: the error as
+  text, status 500 or 404 by default);
 - `fail_after_create`: the call takes effect (the message IS posted) but the answer is an
   error, `status` default 500 — an ambiguous failure;
 - `slow`: the call takes effect and is answered normally, after `delay` seconds.
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -53,6 +62,7 @@ BOT_ID = "B0FRONTBOT"
 WORKSPACE_URL = "https://frontline-test.slack.com/"
 MODES = ("refuse", "fail_after_create", "slow")
 TRUE = ("1", "true", "True", True, 1)
+NOT_WEB_API = ("response_url", "upload")  # matched by name only, never by "*"
 
 
 @dataclass
@@ -88,7 +98,7 @@ class Rule:
         if self.times is not None and self.times <= 0:
             return False
         if self.method == "*":
-            return method != "response_url"
+            return method not in NOT_WEB_API
         return self.method == method
 
     def refusal(self) -> web.Response:
@@ -112,6 +122,7 @@ class State:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # oldest first
     last_micros: int = 0
     views: int = 0
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # by file id
 
     def record(self, entry: dict[str, Any]) -> None:
         entry = {"seq": len(self.calls) + 1, "at": time.time(), **entry}
@@ -152,11 +163,13 @@ async def api(request: web.Request) -> web.Response:
         state.record({"method": method, "params": params, "outcome": "refused", "rule": rule.mode})
         answer = rule.refusal()
     else:
-        body = _answer(state, method, params)
+        body = _answer(state, method, params, base=f"{request.scheme}://{request.host}")
         outcome = "ok" if body.get("ok") else "error"
         entry = {"method": method, "params": params, "outcome": outcome}
         if method == "chat.postMessage" and body.get("ok"):
             entry["posted_ts"] = body["ts"]
+        if method == "files.completeUploadExternal" and body.get("ok"):
+            entry["posted_ts"] = _shared_ts(body)
         if rule is not None:
             entry["rule"] = rule.mode
         state.record(entry)
@@ -193,7 +206,39 @@ async def respond(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-def _answer(state: State, method: str, params: dict[str, Any]) -> dict[str, Any]:
+async def upload(request: web.Request) -> web.Response:
+    """An upload URL: keeps the bytes of a file whose URL files.getUploadURLExternal gave."""
+    state = request.app[STATE]
+    file_id = request.match_info["file_id"]
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        part = next(iter(form.values()), b"")
+        content = part.file.read() if isinstance(part, web.FileField) else str(part).encode()
+    else:
+        content = await request.read()
+    pending = state.uploads.get(file_id)
+    rule = state.take_rule("upload")
+    refused = pending is None or (rule is not None and rule.mode == "refuse")
+    if not refused:
+        pending["content"] = content
+    state.record(
+        {
+            "method": "upload",
+            "params": {"file_id": file_id, "length": len(content)},
+            "outcome": "refused" if refused else "ok",
+            **({"rule": rule.mode} if rule is not None else {}),
+        }
+    )
+    if rule is not None and rule.delay > 0:
+        await asyncio.sleep(rule.delay)
+    if pending is None:
+        return web.Response(text="unknown upload", status=404)
+    if rule is not None and rule.mode != "slow":
+        return web.Response(text=rule.error or "internal_error", status=rule.status or 500)
+    return web.Response(text=f"OK - {len(content)}")
+
+
+def _answer(state: State, method: str, params: dict[str, Any], *, base: str = "") -> dict[str, Any]:
     channel = str(params.get("channel", ""))
     if method == "auth.test":
         return {
@@ -237,13 +282,74 @@ def _answer(state: State, method: str, params: dict[str, Any]) -> dict[str, Any]
         return _history(state, channel, params)
     if method == "conversations.replies":
         return _replies(state, channel, params)
+    if method == "files.getUploadURLExternal":
+        return _upload_url(state, params, base)
+    if method == "files.completeUploadExternal":
+        return _complete_upload(state, params)
     if method in ("views.open", "views.publish", "views.update"):
         state.views += 1
         return {"ok": True, "view": {"id": f"V{state.views:08d}"}}
     return {"ok": False, "error": "unknown_method"}
 
 
-def _post(state: State, channel: str, params: dict[str, Any]) -> dict[str, Any]:
+def _upload_url(state: State, params: dict[str, Any], base: str) -> dict[str, Any]:
+    filename, length = params.get("filename"), str(params.get("length", ""))
+    if not filename or not length.isdigit() or int(length) <= 0:
+        return {"ok": False, "error": "invalid_arguments"}
+    file_id = f"F{len(state.uploads) + 1:08d}"
+    state.uploads[file_id] = {
+        "id": file_id,
+        "name": str(filename),
+        "length": int(length),
+        "alt_txt": str(params.get("alt_txt") or ""),
+    }
+    return {"ok": True, "upload_url": f"{base}/upload/{file_id}", "file_id": file_id}
+
+
+def _complete_upload(state: State, params: dict[str, Any]) -> dict[str, Any]:
+    """Share uploaded files as one message, like chat.postMessage with `files`."""
+    files = params.get("files")
+    if isinstance(files, str):
+        with contextlib.suppress(ValueError):
+            files = json.loads(files)
+    if not isinstance(files, list) or not files or not all(isinstance(f, dict) for f in files):
+        return {"ok": False, "error": "invalid_arguments"}
+    uploads = [state.uploads.get(str(f.get("id"))) or {} for f in files]
+    if not all("content" in u for u in uploads):
+        return {"ok": False, "error": "file_not_found"}  # never uploaded
+    channel = str(params.get("channel_id") or "")
+    thread_ts = str(params.get("thread_ts") or "") or None
+    for f, u in zip(files, uploads, strict=True):
+        u["title"] = str(f.get("title") or u["name"])
+    shown = [{"id": u["id"], "name": u["name"], "title": u["title"]} for u in uploads]
+    comment = {"text": params.get("initial_comment") or "", "thread_ts": thread_ts}
+    posted = _post(state, channel, comment, files=shown)
+    if not posted.get("ok"):
+        return posted
+    share = {"ts": posted["ts"], "channel_name": channel}
+    if thread_ts is not None:
+        share["thread_ts"] = thread_ts
+    for u in uploads:
+        u.update(channel=channel, ts=posted["ts"], thread_ts=thread_ts)
+    return {"ok": True, "files": [{**f, "shares": {"public": {channel: [share]}}} for f in shown]}
+
+
+def _shared_ts(body: dict[str, Any]) -> str | None:
+    """The ts of the message a files.completeUploadExternal answer says it shared."""
+    for file in body.get("files") or []:
+        for by_channel in (file.get("shares") or {}).values():
+            for shares in by_channel.values():
+                return str(shares[0]["ts"])
+    return None
+
+
+def _post(
+    state: State,
+    channel: str,
+    params: dict[str, Any],
+    *,
+    files: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     if not channel:
         return {"ok": False, "error": "channel_not_found"}
     thread_ts = params.get("thread_ts") or None
@@ -268,6 +374,8 @@ def _post(state: State, channel: str, params: dict[str, Any]) -> dict[str, Any]:
         message["thread_ts"] = thread_ts
     if params.get("metadata"):
         message["metadata"] = params["metadata"]
+    if files:
+        message["files"] = files
     state.messages.setdefault(channel, []).append(message)
     return {"ok": True, "channel": channel, "ts": ts, "message": _shown(message, True)}
 
@@ -349,6 +457,21 @@ async def messages(request: web.Request) -> web.Response:
     return web.json_response(stored)
 
 
+async def shared_files(request: web.Request) -> web.Response:
+    channel = request.query.get("channel")
+    return web.json_response(
+        [
+            {
+                **{k: v for k, v in u.items() if k != "content"},
+                "size": len(u["content"]),
+                "content": base64.b64encode(u["content"]).decode(),
+            }
+            for u in request.app[STATE].uploads.values()
+            if "ts" in u and (not channel or u["channel"] == channel)
+        ]
+    )
+
+
 async def refuse(request: web.Request) -> web.Response:
     try:
         rule = Rule.parse(await request.json())
@@ -391,6 +514,8 @@ def build(log: IO[str] | None = None) -> web.Application:
     app[STATE] = State(log=log)
     app.router.add_route("*", "/api/{method}", api)
     app.router.add_post("/respond/{name}", respond)
+    app.router.add_post("/upload/{file_id}", upload)
+    app.router.add_get("/files", shared_files)
     app.router.add_get("/calls", calls)
     app.router.add_get("/messages", messages)
     app.router.add_post("/control/refuse", refuse)

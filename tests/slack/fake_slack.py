@@ -2,6 +2,12 @@
 
 It can be told to refuse (`not_in_channel`, `ratelimited` with 429 and Retry-After…), to be
 slow, and it serves response URLs and a Socket Mode websocket too.
+
+Files go up as Slack's external upload: `files.getUploadURLExternal` gives an upload URL
+(`/upload/{file_id}` here), the bytes are POSTed to it (kept in `uploads`), and
+`files.completeUploadExternal` shares them as a message in `history` (with `files`) and answers
+with the file's `shares`. `refuse("upload", …)` fails the POST of the bytes (500 unless an error
+status is given); `slow["upload"]` delays it; `files_in(channel)` lists what was shared.
 """
 
 from __future__ import annotations
@@ -32,6 +38,21 @@ class Call:
 
 
 @dataclass
+class SharedFile:
+    """A file uploaded and shared with files.completeUploadExternal."""
+
+    id: str
+    name: str
+    title: str
+    alt_txt: str
+    content: bytes
+    channel: str
+    ts: str  # the message that shares it
+    thread_ts: str | None
+    comment: str
+
+
+@dataclass
 class Refusal:
     error: str
     status: int = 200
@@ -56,6 +77,11 @@ class FakeSlack:
         self.socket_connections = 0
         self._pumping: asyncio.Task[None] | None = None
         self.history: dict[str, list[dict[str, Any]]] = {}  # messages posted, by channel
+        self.uploads: dict[str, bytes] = {}  # bytes POSTed to an upload URL, by file id
+        self.shared: list[SharedFile] = []  # files shared, oldest first
+        self.answer_shares = True  # False: completeUploadExternal answers no `shares` yet
+        self._pending: dict[str, dict[str, Any]] = {}  # getUploadURLExternal's params, by id
+        self._files = 0
         self._ts = 1_700_000_000
         self._server: TestServer | None = None
 
@@ -63,6 +89,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._server = TestServer(app, host="127.0.0.1", port=0)
         await self._server.start_server()
@@ -95,6 +122,10 @@ class FakeSlack:
 
     def methods(self) -> list[str]:
         return [call.method for call in self.calls]
+
+    def files_in(self, channel: str) -> list[SharedFile]:
+        """The files shared in `channel` (in any of its threads), oldest first."""
+        return [file for file in self.shared if file.channel == channel]
 
     async def wait_for(self, check: Callable[[], bool], within: float = 5.0) -> None:
         deadline = time.monotonic() + within
@@ -141,6 +172,10 @@ class FakeSlack:
             }
         if method in ("chat.postMessage", "chat.update") and channel in self.not_member:
             return {"ok": False, "error": "not_in_channel"}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(params)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         if method == "chat.postMessage":
             ts = self.next_ts()
             message = {"ts": ts, "text": params.get("text", "")}
@@ -191,6 +226,79 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base.replace("http", "ws") + "/socket"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = params.get("filename"), str(params.get("length", ""))
+        if not filename or not length.isdigit() or int(length) <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        self._files += 1
+        file_id = f"F0UPLOAD{self._files:04d}"
+        self._pending[file_id] = {"name": str(filename), "alt_txt": params.get("alt_txt", "")}
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        files = json.loads(files) if isinstance(files, str) else files
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        if any(str(f.get("id")) not in self.uploads for f in files):
+            return {"ok": False, "error": "file_not_found"}  # never uploaded
+        channel = str(params.get("channel_id") or "")
+        if not channel:
+            return {"ok": False, "error": "invalid_arguments"}  # private files: not needed
+        if channel in self.not_member:
+            return {"ok": False, "error": "not_in_channel"}
+        ts, thread_ts = self.next_ts(), params.get("thread_ts") or None
+        comment = str(params.get("initial_comment") or "")
+        shown = []
+        for f in files:
+            file_id = str(f["id"])
+            pending = self._pending[file_id]
+            title = str(f.get("title") or pending["name"])
+            self.shared.append(
+                SharedFile(
+                    file_id,
+                    pending["name"],
+                    title,
+                    str(pending["alt_txt"] or ""),
+                    self.uploads[file_id],
+                    channel,
+                    ts,
+                    thread_ts,
+                    comment,
+                )
+            )
+            shown.append({"id": file_id, "name": pending["name"], "title": title})
+        message: dict[str, Any] = {"ts": ts, "text": comment, "files": shown}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.history.setdefault(channel, []).append(message)
+        share = {"ts": ts, **({"thread_ts": thread_ts} if thread_ts else {})}
+        visibility = "private" if channel in self.private else "public"
+        shares = {visibility: {channel: [share]}} if self.answer_shares else {}
+        return {"ok": True, "files": [{**f, "shares": shares} for f in shown]}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """An upload URL: keeps the bytes (a raw body, as slack_sdk sends, or a form's file)."""
+        file_id = request.match_info["file_id"]
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next(iter(form.values()), b"")
+            content = part.file.read() if isinstance(part, web.FileField) else str(part).encode()
+        else:
+            content = await request.read()
+        self.calls.append(Call("upload", {"file_id": file_id, "length": len(content)}))
+        pending = self.refusals.get("upload")
+        refusal = pending.pop(0) if pending else None
+        if self.delay or "upload" in self.slow:
+            await asyncio.sleep(self.delay + self.slow.get("upload", 0.0))
+        if refusal is not None:
+            status = refusal.status if refusal.status >= 400 else 500
+            return web.Response(text=refusal.error, status=status, headers=refusal.headers)
+        if file_id not in self._pending:
+            return web.Response(text="unknown upload", status=404)
+        self.uploads[file_id] = content
+        return web.Response(text=f"OK - {len(content)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -69,14 +70,19 @@ async def test_a_post_that_arrived_despite_a_timeout_is_found_not_sent_again(
     slack: SlackDriver,
 ) -> None:
     slack.fake.slow["chat.postMessage"] = 20.0  # beyond the client's patience: a timeout
-    slack.adapter.client.timeout = 1
-    await slack.command("escalate checkout fails for all EU cards")
-    await slack.fake.wait_for(lambda: len(slack.fake.called("chat.postMessage")) == 1)
-    await asyncio.sleep(1.5)
-    slack.fake.slow.clear()
-    slack.clock.advance(timedelta(minutes=5))
-    slack.runtime.delivery.wake()
-    await slack.settle(within=20)
+    # The Web API calls share one session, which carries the time limit (15 s in production).
+    impatient = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1))
+    slack.adapter.client.session = impatient
+    try:
+        await slack.command("escalate checkout fails for all EU cards")
+        await slack.fake.wait_for(lambda: len(slack.fake.called("chat.postMessage")) == 1)
+        await asyncio.sleep(1.5)
+        slack.fake.slow.clear()
+        slack.clock.advance(timedelta(minutes=5))
+        slack.runtime.delivery.wake()
+        await slack.settle(within=20)
+    finally:
+        await impatient.close()
     posts = [c for c in slack.fake.called("chat.postMessage") if c.params["channel"] == ESCALATIONS]
     assert len(posts) == 1  # found in conversations.history by its outbox id, not re-posted
     assert (await slack.flag(1)).post is not None

@@ -15,7 +15,7 @@ from adapters.slack.endpoint import EVENTS_PATH
 from adapters.slack.listeners import LISTENED
 from adapters.slack.modals import VIEW_CALLBACKS
 from bot.actions import ActionId
-from bot.messages import Conversation, Message, Person
+from bot.messages import Conversation, Image, Message, Person
 from bot.outbox.models import Outgoing
 from tests.slack.driver import AGENT, ESCALATIONS, OTHER_MANAGER, SlackDriver, fixture
 from tests.slack.fake_slack import TEAM_ID
@@ -46,6 +46,9 @@ METHOD_SCOPES = {
     "conversations.replies": ("channels:history", "groups:history"),
     # Who is in a conversation, for who may see and change a flag raised there.
     "conversations.members": ("channels:read", "groups:read", "mpim:read"),
+    # A message with an image (a digest's chart) is a file upload.
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
     "users.info": "users:read",
     "views.open": None,
     "views.publish": None,
@@ -161,7 +164,11 @@ async def test_scopes_are_exactly_what_the_app_uses(
     agent = Person("slack", TEAM_ID, AGENT)
     for outgoing in (post, Outgoing.direct(agent, Message("x"), purpose="direct message")):
         assert (await slack.adapter.gateway.find_sent(outgoing, "0", since)).known
-    called = set(slack.fake.methods()) - {"response_url"}
+    chart = Image(png=b"\x89PNG\r\n\x1a\n", filename="chart.png", title="Chart", alt="A chart")
+    await slack.adapter.gateway.post(channel, Message("digest", image=chart), marker="1")
+    assert slack.fake.files_in(ESCALATIONS)  # the upload went through
+    # Not Web API methods: response URLs and the upload URL of a file.
+    called = set(slack.fake.methods()) - {"response_url", "upload"}
     unknown = called - set(METHOD_SCOPES)
     assert not unknown, f"add the scopes of {unknown} to METHOD_SCOPES"
     used: set[str | None] = {"commands"}  # the command and the shortcut
