@@ -22,6 +22,7 @@ from bot.config.settings import Settings
 from bot.flags.models import Flag
 from bot.ports import UnitOfWork
 from bot.themes.models import Theme
+from bot.words import plural
 from storage.database import Database
 
 PAGE = 1_000
@@ -71,7 +72,7 @@ async def run_export(
         sys.stdout.write(text)
     else:
         await asyncio.to_thread(output.write_text, text, encoding="utf-8")
-        print(f"Wrote {len(rows)} flag(s) and {len(themes)} theme(s) to {output}.")
+        print(f"Wrote {plural(len(rows), 'flag')} and {plural(len(themes), 'theme')} to {output}.")
     return 0
 
 

@@ -9,6 +9,7 @@ from adapters.wiring import database_url
 from bot.config.settings import Settings
 from bot.durations import format_duration
 from bot.outbox.models import DeliveryStatus, StuckDelivery
+from bot.words import plural
 from storage.database import Database
 
 LISTED = 50
@@ -32,8 +33,8 @@ async def run_outbox(settings: Settings, *, retry: Sequence[int], retry_dead: bo
     finally:
         await database.dispose()
     print(
-        f"{stats.pending} message(s) waiting to be delivered ({stats.due} due now), "
-        f"{stats.dead} given up; {depth} request(s) waiting to be run."
+        f"{plural(stats.pending, 'message')} waiting to be delivered ({stats.due} due now), "
+        f"{stats.dead} given up; {plural(depth, 'request')} waiting to be run."
     )
     for message in stuck:
         print(_line(message, now))
@@ -59,15 +60,17 @@ def _line(message: StuckDelivery, now: datetime) -> str:
     error = f" — {message.last_error}" if message.last_error else ""
     return (
         f"  #{message.id} {message.platform} {message.purpose}{flag}: {state}, "
-        f"{message.attempts} failed attempt(s), {age} old{error}"
+        f"{plural(message.attempts, 'failed attempt')}, {age} old{error}"
     )
 
 
 def _retried(count: int, ids: Sequence[int], all_dead: bool) -> str:
     if all_dead:
-        return f"{count} given-up message(s) will be sent again within seconds by the server."
+        return (
+            f"{plural(count, 'given-up message')} will be sent again within seconds by the server."
+        )
     if count == 0:
         return "None of those ids is a waiting or given-up message; `frontline outbox` lists them."
     missing = len(ids) - count
-    extra = f" ({missing} id(s) were not waiting or given up)" if missing else ""
-    return f"{count} message(s) will be sent again within seconds by the server{extra}."
+    extra = f" ({plural(missing, 'id')} not waiting or given up)" if missing else ""
+    return f"{plural(count, 'message')} will be sent again within seconds by the server{extra}."

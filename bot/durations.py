@@ -39,3 +39,17 @@ def format_duration(delta: timedelta) -> str:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def after(delta: timedelta) -> str:
+    """`after 6 min`; `within a minute` rather than `after 0 s`."""
+    if delta < timedelta(minutes=1):
+        return "within a minute"
+    return f"after {format_duration(delta)}"
+
+
+def ago(delta: timedelta) -> str:
+    """`6 min ago`; `just now` rather than `0 s ago`."""
+    if delta < timedelta(minutes=1):
+        return "just now"
+    return f"{format_duration(delta)} ago"

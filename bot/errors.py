@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.words import plural
+
 
 class FrontlineError(Exception):
     """Base of every error Frontline raises on purpose."""
@@ -44,7 +46,7 @@ class ConfigError(FrontlineError):
         self.source = source
         self.problems = problems
         listing = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source} has {len(problems)} problem(s):\n{listing}")
+        super().__init__(f"{source} has {plural(len(problems), 'problem')}:\n{listing}")
 
 
 class DeliveryError(FrontlineError):

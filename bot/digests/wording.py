@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.digests.periods import Week
+from bot.words import plural
+
+__all__ = ["plural", "week_words"]
 
 DASH = "\N{EN DASH}"
 
@@ -18,8 +21,3 @@ def week_words(week: Week) -> str:
     else:
         span = f"{monday.day} {monday:%b} {DASH} {sunday.day} {sunday:%b %Y}"
     return f"week {week.number}, {span}"
-
-
-def plural(count: int, noun: str) -> str:
-    """`1 flag`, `3 flags`, `0 flags`."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

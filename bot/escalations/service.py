@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core import Core
-from bot.durations import format_duration
+from bot.durations import after, format_duration
 from bot.errors import FlagNotFound, InvalidState
 from bot.escalations.bursts import customers_affected
 from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent
@@ -239,11 +239,9 @@ async def _record_ack(
     flag.ack_seconds = (
         core.config.deadlines(flag.severity).elapsed(flag.created_at, now).total_seconds()
     )
-    took = format_duration(now - flag.created_at)
+    took = after(now - flag.created_at)
     await uow.flags.save(flag)
-    await uow.timeline.add(
-        TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, actor, f"via {via} after {took}")
-    )
+    await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.ACKNOWLEDGED, actor, f"via {via}"))
     reply = Reply(Message(f"You own *{flag.key}* now.{_who_is_told(flag, actor)}"))
     return _AckOutcome(flag, reply, took)
 
@@ -264,7 +262,7 @@ async def _announce_ack(core: Core, uow: UnitOfWork, outcome: _AckOutcome, actor
     if took is None:
         return
     await refresh_post(core, uow, flag)
-    await say_in_thread(core, uow, flag, f"✅ Acknowledged by {actor.mention} after {took}.")
+    await say_in_thread(core, uow, flag, f"✅ Acknowledged by {actor.mention} {took}.")
     if flag.joined_count:
         await _acknowledge_burst(core, uow, flag, actor, core.clock.now())
     await tell_person(
@@ -274,7 +272,7 @@ async def _announce_ack(core: Core, uow: UnitOfWork, outcome: _AckOutcome, actor
         flag.reporter,
         actor,
         f"Your escalation *{flag.key}* ({flag.summary}) was acknowledged by {actor.mention} "
-        f"after {took}.",
+        f"{took}.",
     )
 
 

@@ -21,6 +21,8 @@ MAX_COMMAND_CHARS = 4000
 MAX_SUMMARY_CHARS = 1000
 MAX_NOTE_CHARS = 1000
 MAX_SNOOZE = timedelta(days=14)
+MIN_SNOOZE = timedelta(minutes=1)
+ZERO = re.compile(r"^\s*(?:0+\s*[smhdw]\s*)+$", re.IGNORECASE)  # `0m`, `0h0m`
 
 _TICKET = re.compile(r"^[A-Z][A-Z0-9]{1,9}-\d{1,12}$")
 _NUMBER = re.compile(r"^#\d{1,12}$")
@@ -281,16 +283,21 @@ def normalise_tag(tag: str) -> str:
     return re.sub(r"[-_]+", "-", tag.lower()).strip("-")
 
 
+TRAILING_JOINERS = ",;:\N{EN DASH}\N{EM DASH}-"
+
+
 def parse_raise(kind: FlagKind, text: str) -> RaiseFlag:
     """Split the words of a new flag into summary, customer refs, severity and theme.
 
     A recurring flag's first `#theme` tag names its theme; it is taken out of the summary when it
-    ends the text, and otherwise stays part of what happened, like every other hashtag.
+    ends the text, and otherwise stays part of what happened, like every other hashtag. Customer
+    refs are taken out where they begin or end the text; in the middle of a sentence ("refund
+    stuck for ZD-77 since Monday") they stay in it too, so no words are lost.
     """
     refs: list[CustomerRef] = []
     severity: Severity | None = None
     theme_slug: str | None = None
-    words: list[tuple[str, bool]] = []  # (word, is it the theme tag)
+    words: list[tuple[str, bool, bool]] = []  # (word, is it the theme tag, is it a ref)
     for raw in clean_text(text).split(" "):
         if not raw:
             continue
@@ -305,15 +312,19 @@ def parse_raise(kind: FlagKind, text: str) -> RaiseFlag:
         if ref is not None:
             if ref not in refs:
                 refs.append(ref)
+            words.append((raw, False, True))
             continue
         theme = _THEME.match(token) if kind is FlagKind.RECURRING else None
         is_theme_tag = theme is not None and theme_slug is None
         if theme and is_theme_tag:
             theme_slug = normalise_tag(theme.group(1))
-        words.append((raw, is_theme_tag))
-    while words and words[-1][1]:
+        words.append((raw, is_theme_tag, False))
+    while words and (words[-1][1] or words[-1][2]):
         words.pop()
-    summary = " ".join(word for word, _ in words).strip()
+    while words and words[0][2]:
+        words.pop(0)
+    # "SSO loops after reset, ZD-1": the comma went with the ref.
+    summary = " ".join(word for word, _, _ in words).strip().rstrip(TRAILING_JOINERS).rstrip()
     if not summary:
         raise _usage(kind.value, "Say what happened, in a few words.")
     if len(summary) > MAX_SUMMARY_CHARS:
@@ -392,12 +403,15 @@ def _note(name: str, text: str) -> str | None:
 def _snooze_duration(text: str) -> timedelta:
     if not text:
         raise _usage("snooze", "Say for how long, like 30m, 2h or 1d.")
+    allowed = "from 1m to 14d, like 30m, 2h or 1d"
+    if ZERO.match(text):
+        raise _usage("snooze", f"A snooze of `{_clip(text)}` holds nothing; snooze {allowed}.")
     try:
         duration = parse_duration(text)
     except ValueError:
-        raise _usage(
-            "snooze", f"`{_clip(text)}` is not a duration; write it like 30m, 2h or 1d."
-        ) from None
+        raise _usage("snooze", f"`{_clip(text)}` is not a duration; snooze {allowed}.") from None
+    if duration < MIN_SNOOZE:
+        raise _usage("snooze", f"`{_clip(text)}` is shorter than a minute; snooze {allowed}.")
     if duration > MAX_SNOOZE:
         raise _usage("snooze", "Snooze for at most 14d; resolve the flag if nobody is waiting.")
     return duration

@@ -7,10 +7,11 @@ from datetime import datetime, tzinfo
 
 from bot.actions import ActionId
 from bot.config.models import FrontlineConfig, TicketsConfig
-from bot.durations import format_duration
+from bot.durations import after, ago, format_duration
 from bot.flags.commands import USAGE
 from bot.flags.models import (
     CustomerRef,
+    CustomerRefKind,
     EventKind,
     Flag,
     FlagKind,
@@ -27,11 +28,19 @@ SEVERITY_LABEL = {Severity.HIGH: "🔴 high", Severity.NORMAL: "🟠 normal", Se
 
 
 def customer_refs_text(refs: Sequence[CustomerRef], tickets: TicketsConfig) -> str:
-    """Customer refs, each linked to its ticket when a URL template is configured."""
+    """Customer refs, each linked to its ticket when a URL template is configured.
+
+    A customer named with `customer:acme` reads "acme"; a ticket URL is shown once, as a link.
+    """
     parts = []
     for ref in refs:
         url = tickets.url_for(ref)
-        parts.append(f"<{url}|{ref.label}>" if url else ref.label)
+        if ref.kind is CustomerRefKind.CUSTOMER:
+            parts.append(ref.value)
+        elif url == ref.value:
+            parts.append(f"<{url}>")
+        else:
+            parts.append(f"<{url}|{ref.label}>" if url else ref.label)
     return ", ".join(parts) if parts else "none"
 
 
@@ -44,12 +53,12 @@ def live_time(at: datetime, tz: tzinfo) -> str:
 def status_line(flag: Flag) -> str:
     """One line saying where the flag stands and who owns it."""
     if flag.status is FlagStatus.RESOLVED and flag.resolved_at and flag.resolved_by:
-        took = format_duration(flag.resolved_at - flag.created_at)
+        took = after(flag.resolved_at - flag.created_at)
         note = f": {flag.resolution_note}" if flag.resolution_note else ""
-        return f"✔️ Resolved by {flag.resolved_by.mention} after {took}{note}"
+        return f"✔️ Resolved by {flag.resolved_by.mention} {took}{note}"
     if flag.acknowledged_by and flag.acknowledged_at:
-        took = format_duration(flag.acknowledged_at - flag.created_at)
-        return f"✅ Acknowledged by {flag.acknowledged_by.mention} after {took}"
+        took = after(flag.acknowledged_at - flag.created_at)
+        return f"✅ Acknowledged by {flag.acknowledged_by.mention} {took}"
     if flag.kind is FlagKind.ESCALATE:
         return "⏳ Waiting for acknowledgement"
     return "Open"
@@ -179,24 +188,26 @@ _EVENT_VERB = {
 }
 
 
+KIND_WORD = {FlagKind.ESCALATE: "Escalation", FlagKind.RECURRING: "Recurring problem"}
+
+
 def timeline_message(
     flag: Flag, events: Sequence[TimelineEvent], now: datetime, config: FrontlineConfig
 ) -> Message:
-    """The flag's end-to-end trail: who did what when, and how long each step waited."""
+    """The flag's end-to-end trail ("staple yourself to the flag"): who did what when, and each
+    wait against its target, so it tells at a glance where the flag waited."""
     lines = []
-    previous: datetime | None = None
+    waits = _Waits(flag, config)
     for event in events:
-        waited = ""
-        if previous is not None and (event.at - previous).total_seconds() >= 60:
-            waited = f" _(after {format_duration(event.at - previous)})_"
         who = f" by {event.actor.mention}" if event.actor else ""
         detail = f" — {event.detail}" if event.detail else ""
+        wait = waits.after(event)
+        wait = f" · _{wait}_" if wait else ""
         lines.append(
-            f"`{local_time(event.at, config.tz)}` {_EVENT_VERB[event.kind]}{who}{detail}{waited}"
+            f"`{local_time(event.at, config.tz)}` {_EVENT_VERB[event.kind]}{who}{detail}{wait}"
         )
-        previous = event.at
-    if flag.is_open and previous is not None:
-        lines.append(f"_…open, {format_duration(now - previous)} since the last step_")
+    if flag.is_open and events:
+        lines.append(f"_…open; the last step was {ago(now - events[-1].at)}_")
     fields = [
         Field("Status", status_line(flag)),
         Field("Customer", customer_refs_text(flag.customer_refs, config.tickets)),
@@ -205,9 +216,33 @@ def timeline_message(
     if phrases:
         fields.append(Field("Clocks", "; ".join(phrases)))
     return Message(
-        text=f"*{flag.key} · {flag.kind.value}:* {flag.summary}\n" + "\n".join(lines),
+        text=f"*{flag.key} · {KIND_WORD[flag.kind]}:* {flag.summary}\n" + "\n".join(lines),
         fields=tuple(fields),
     )
+
+
+class _Waits:
+    """How long the customer or the flag waited before an event, against the promise."""
+
+    def __init__(self, flag: Flag, config: FrontlineConfig) -> None:
+        self._flag = flag
+        self._policy = config.severity(flag.severity)
+        self._heard = flag.created_at  # when the customer last heard from us
+        self._acknowledged = False
+
+    def after(self, event: TimelineEvent) -> str | None:
+        flag = self._flag
+        if event.kind is EventKind.ACKNOWLEDGED and not self._acknowledged:
+            self._acknowledged = True
+            target = format_duration(self._policy.ack_within)
+            return f"{after(event.at - flag.created_at)} — target {target}"
+        if event.kind is EventKind.CUSTOMER_UPDATED and flag.has_customer:
+            waited, self._heard = event.at - self._heard, event.at
+            promise = format_duration(self._policy.update_every)
+            return f"the customer waited {format_duration(waited)} for it — promise {promise}"
+        if event.kind is EventKind.RESOLVED:
+            return after(event.at - flag.created_at)
+        return None
 
 
 def withheld_line(flag: Flag, config: FrontlineConfig) -> str:

@@ -187,13 +187,11 @@ async def record_customer_update(
         silent_since = flag.record_customer_update(now, core.config.deadlines(flag.severity), every)
         assert flag.id is not None
         await uow.flags.save(flag)
-        detail = note or ""
         if silent_since is not None:
             await uow.breaches.end(flag.id, now)
-            silence = f"after {format_duration(now - silent_since)} overdue"
-            detail = f"{detail} ({silence})" if detail else silence
+        # The timeline shows how long the customer waited, against the promise.
         await uow.timeline.add(
-            TimelineEvent(flag.id, now, EventKind.CUSTOMER_UPDATED, actor, detail)
+            TimelineEvent(flag.id, now, EventKind.CUSTOMER_UPDATED, actor, note or "")
         )
         due = local_time(flag.update_due_at or now, core.config.tz)
         if flag.has_customer:

@@ -37,6 +37,7 @@ from bot.silence.reminders import (
     thread_nudge,
 )
 from bot.silence.wording import local_time
+from bot.words import plural
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -226,7 +227,8 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
         else:
             message = grouped_owner_reminder(steps, core.config)
             await uow.outbox.record(Outgoing.direct(owner, message, purpose="reminder"), plan.now)
-            how = f"reminded {owner.mention} by direct message, with {len(steps) - 1} other flag(s)"
+            others = plural(len(steps) - 1, "other flag")
+            how = f"reminded {owner.mention} by direct message, with {others}"
         for step in steps:
             await _record(plan, uow, step, EventKind.REMINDED, how)
     for key, steps in plan.manager_steps.items():

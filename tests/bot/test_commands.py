@@ -43,7 +43,7 @@ def test_recurring_with_every_kind_of_customer_ref_and_theme() -> None:
         "<https://help.example.com/tickets/7> #sso-login"
     )
     assert isinstance(command, RaiseFlag)
-    assert command.summary == "SSO loops after reset,"
+    assert command.summary == "SSO loops after reset"
     assert [r.kind for r in command.customer_refs] == [
         CustomerRefKind.TICKET,
         CustomerRefKind.NUMBER,
@@ -53,6 +53,15 @@ def test_recurring_with_every_kind_of_customer_ref_and_theme() -> None:
     assert command.customer_refs[3].value == "https://help.example.com/tickets/7"
     assert command.theme_slug == "sso-login"
     assert command.severity is Severity.NORMAL
+
+
+def test_a_ref_inside_the_sentence_stays_in_the_summary() -> None:
+    command = parse_command("escalate refund stuck for ZD-77 since Monday customer:acme")
+    assert isinstance(command, RaiseFlag)
+    assert command.summary == "refund stuck for ZD-77 since Monday"
+    assert [ref.label for ref in command.customer_refs] == ["ZD-77", "customer:acme"]
+    leading = parse_command("escalate ZD-5 #88 checkout broken again")
+    assert isinstance(leading, RaiseFlag) and leading.summary == "checkout broken again"
 
 
 def test_duplicate_refs_are_kept_once() -> None:
@@ -101,7 +110,9 @@ def test_subcommands(text: str, expected: object) -> None:
         ("resolve twelve", "`twelve` is not a flag id"),
         ("show F-1 extra", "takes only a flag id"),
         ("snooze F-1", "Say for how long"),
-        ("snooze F-1 forever", "`forever` is not a duration"),
+        ("snooze F-1 forever", "`forever` is not a duration; snooze from 1m to 14d"),
+        ("snooze F-1 0m", "A snooze of `0m` holds nothing; snooze from 1m to 14d, like 30m"),
+        ("snooze F-1 30s", "`30s` is shorter than a minute"),
         ("snooze F-1 30d", "at most 14d"),
         ("mine please", "takes no arguments"),
         ("escalate " + "x" * 1200, "keep it under 1000"),

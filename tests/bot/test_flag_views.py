@@ -21,13 +21,19 @@ async def test_timeline_shows_who_did_what_and_where_it_waited(world: World) -> 
     await world.flag("maria", "update F-1 told them ETA 3pm")
     reply = await world.flag("ana", "show F-1")
     lines = reply.message.text.splitlines()
-    assert lines[0] == "*F-1 · escalate:* payments down"
+    assert lines[0] == "*F-1 · Escalation:* payments down"
     assert "flagged by <@ana>" in lines[1]
     assert "posted to the escalation channel" in lines[2]
-    assert "acknowledged by <@maria> — via button after 45 min _(after 45 min)_" in lines[3]
+    # Each wait against its target, in the same words as the status line.
+    assert lines[3].endswith("acknowledged by <@maria> — via button · _after 45 min — target 1h_")
     assert "also acknowledged by <@tom>" in lines[4] and "owner stays <@maria>" in lines[4]
-    assert "customer updated by <@maria> — told them ETA 3pm _(after 2h)_" in lines[5]
-    assert lines[6].startswith("_…open")
+    assert lines[5].endswith(
+        "customer updated by <@maria> — told them ETA 3pm · "
+        "_the customer waited 2h 45m for it — promise 4h_"
+    )
+    assert lines[6] == "_…open; the last step was just now_"
+    status = {f.label: f.value for f in reply.message.fields}["Status"]
+    assert status == "✅ Acknowledged by <@maria> after 45 min"
 
 
 async def test_mine_lists_reported_and_owned_open_flags(world: World) -> None:
@@ -115,7 +121,7 @@ async def test_empty_flag_asks_for_the_form_and_form_raises_a_flag(world: World)
     )
     assert "*F-1* escalated" in reply.message.text
     fields = {f.label: f.value for f in world.chat.of_kind("post")[0].message.fields}
-    assert fields["Customer"] == "ZD-4, customer:acme"
+    assert fields["Customer"] == "ZD-4, acme"  # a customer's name, without the `customer:`
     with pytest.raises(UsageError, match="not a kind of flag"):
         await dispatch.handle_form(
             world.core, actor=person("ana"), where=where(), kind="bug", summary="x"
