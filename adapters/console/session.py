@@ -28,6 +28,7 @@ from bot.flags.rendering import local_time
 from bot.messages import Message, Person, Reply, Where
 from bot.outbox.models import Outgoing
 from bot.outbox.worker import DeliveryWorker
+from bot.reactions import reaction_name
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ Console commands (you act as a person in a channel):
   say <text>              post a plain message in the current channel
   press <msg> <button>    press a button of a message, by numbers (`press 3 1`) or label
   reply <msg> <text>      reply in the thread of message <msg>, e.g. `reply 3 on it`
-  react <msg> <emoji>     react to a message, e.g. `react 3 white_check_mark` or `react 3 eyes`
+  react <msg> <emoji>     react to a message, e.g. `react 3 ✅`, `react 3 eyes`
   show <msg>              print a message and its thread again
   +<duration>             move the clock forward and run what became due, e.g. +4h, +30m
   time                    print the current time
@@ -49,12 +50,23 @@ Console commands (you act as a person in a channel):
 
 MAX_STOPS = 10_000  # alarms on the way of one `+` (each moves on once taken)
 _FORM_FIELDS = (
-    ("kind", "Kind (recurring / escalate)"),
+    ("kind", "Kind (recurring / escalate; type cancel to leave)"),
     ("summary", "What happened"),
     ("customer_refs", "Customer refs (ticket ids, URLs, customer:name; empty for none)"),
     ("severity", "Severity (high / normal / low; empty for normal)"),
 )
 _MENTION = re.compile(r"^@?frontline\s+flag\b", re.IGNORECASE)
+# Whole lines that are console commands even while the form is open: they leave it. Shaped
+# strictly (`as maria`, `press 3 1`), so an answer like "as soon as checkout loads" stays one.
+_COMMAND_LINE = re.compile(
+    r"""^(?:
+        /flag(?:\s.*)? | @?frontline\s+flag\b.*
+      | help | time | quit | exit
+      | as\s+@?[\w.-]{1,40} | in\s+\#?[\w.-]{1,80}
+      | say\s.+ | show\s+\#?\d+ | (?:press|reply|react)\s+\#?\d+\s.+
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 
 
 @dataclass
@@ -121,8 +133,15 @@ class ConsoleSession:
 
     async def _handle(self, line: str) -> bool:
         if self._form is not None:
-            await self._answer_form(line)
-            return True
+            if line.lower() == "cancel":
+                self._form = None
+                self.write("Form cancelled; nothing was flagged.")
+                return True
+            if not _is_command(line):
+                await self._answer_form(line)
+                return True
+            self._form = None
+            self.write("Left the form; nothing was flagged.")
         if not line or line.startswith("#"):
             return True
         word, _, rest = line.partition(" ")
@@ -286,8 +305,9 @@ class ConsoleSession:
         msg_text, _, emoji = rest.partition(" ")
         stored = self.gateway.messages[self._message_number(msg_text)]
         if not emoji.strip():
-            raise UserFacingError("Say which reaction, e.g. `react 3 white_check_mark`.")
-        self.write(f"(@{self.user} reacted :{emoji.strip(':')}: to message {stored.number})")
+            raise UserFacingError("Say which reaction, e.g. `react 3 ✅` or `react 3 eyes`.")
+        # Shown by name, like Slack; the core names the reaction again when it compares it.
+        self.write(f"(@{self.user} reacted :{reaction_name(emoji)}: to message {stored.number})")
         reply = await dispatch.handle_reaction(
             self.core,
             actor=self.person,
@@ -344,3 +364,14 @@ class ConsoleSession:
 
     def _local(self, at: datetime) -> str:
         return local_time(at, self.core.config.tz)
+
+
+def _is_command(line: str) -> bool:
+    """True when the whole line is a console command (a `+4h` only when it is a duration)."""
+    if line.startswith("+"):
+        try:
+            parse_duration(line[1:])
+        except ValueError:
+            return False
+        return True
+    return _COMMAND_LINE.match(line) is not None

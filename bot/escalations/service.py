@@ -18,6 +18,7 @@ from bot.flags.rendering import customer_refs_text, escalation_post
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.outbox.models import DeliveryStatus, Outgoing, OutgoingKind, flag_order
 from bot.ports import UnitOfWork
+from bot.reactions import reaction_name
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +156,12 @@ async def acknowledge_by_reply(
 async def acknowledge_by_reaction(
     core: Core, *, actor: Person, conversation: Conversation, message_id: str, reaction: str
 ) -> Reply | None:
-    """A ✅ or 👀 reaction on an escalation's root message acknowledges it."""
-    name = reaction.strip(":").lower()
-    if name not in core.config.acknowledgement.reactions:
+    """A ✅ or 👀 reaction on an escalation's root message acknowledges it.
+
+    Compared by name, so the character, `:name:` and a Teams type all match the configured ones.
+    """
+    name = reaction_name(reaction)
+    if name not in {reaction_name(known) for known in core.config.acknowledgement.reactions}:
         return None
     return await _acknowledge_post(core, actor, conversation, message_id, f":{name}: reaction")
 

@@ -200,7 +200,8 @@ async def test_a_configured_reaction_on_the_card_acknowledges(
         assert status == 200
         [update] = teams.connector.of("update")
         assert "Acknowledged by <at>Maria Novak</at>" in update.texts()
-        assert "via :like: reaction" in await timeline(teams)
+        # Teams' `like` is 👍, kept under Slack's name for it, so `like`, `+1` and 👍 all match.
+        assert "via :+1: reaction" in await timeline(teams)
     finally:
         await teams.close()
 
