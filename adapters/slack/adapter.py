@@ -20,6 +20,7 @@ from adapters.slack.members import SlackMembers
 from adapters.slack.people import People
 from adapters.slack.requests import SlackRequests
 from adapters.slack.socket_mode import SocketModeConnection
+from adapters.slack.unhandled import answer_unhandled
 from adapters.wiring import Runtime
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,11 @@ class SlackAdapter:
             authorize=self.authorizer.function(),
             signing_secret=credentials.signing_secret or "",
             request_verification_enabled=not self.socket_mode,
+            # A request no listener matches goes to `answer_unhandled` (a 200 and one log
+            # line) instead of Bolt's 404 and its many-line listener suggestion.
+            raise_error_for_unhandled_request=True,
         )
+        self.bolt.error(answer_unhandled)
         self.gateway = SlackGateway(self.client)
         self.members = SlackMembers(self.client)
         people = People(self.client)

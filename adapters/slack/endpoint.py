@@ -2,7 +2,8 @@
 
 Whatever Bolt would answer, this guarantees the status codes Slack's docs and our promises
 need: 413 for oversize bodies, 401 for a missing, wrong or stale signature (and nothing is
-done), 400 for a body that is not a Slack payload — never a 500 for bad input.
+done), 400 for a body that is not a Slack payload — never a 500 for bad input. A signed Slack
+payload Frontline does not handle gets an empty 200 (`adapters.slack.unhandled`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from adapters.http.connections import BODY_SECONDS
 from adapters.slack.payloads import PayloadError, parse_http_body
 from adapters.slack.shapes import check_body
 from adapters.slack.signature import is_signed
+from adapters.slack.unhandled import note_unhandled
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -56,12 +58,13 @@ class SlackEndpoint:
             )
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
-            handled = check_body(parse_http_body(request.headers.get("Content-Type", ""), raw))
+            body = parse_http_body(request.headers.get("Content-Type", ""), raw)
+            handled = check_body(body)
         except PayloadError as error:
             log.warning("rejected a malformed Slack request: %s", error)
             return web.json_response({"error": f"malformed request: {error}"}, status=400)
         if not handled:
-            log.debug("answered a Slack payload of a kind Frontline does not handle")
+            note_unhandled(body)
             return web.Response(status=200)
         bolt_request = AsyncBoltRequest(
             body=raw.decode("utf-8"),

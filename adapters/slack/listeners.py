@@ -23,6 +23,7 @@ from adapters.slack.modals import THEME_STATUS as THEME_STATUS_VIEW
 from adapters.slack.payloads import (
     ChatEvent,
     PayloadError,
+    SlashCommand,
     parse_button_press,
     parse_event,
     parse_message_shortcut,
@@ -33,6 +34,7 @@ from adapters.slack.requests import FLAG_FORM as FLAG_FORM_KIND
 from adapters.slack.requests import RESOLVE_NOTE, THEME_FORM, SlackRequests
 from bot.actions import ActionId
 from bot.flag_form import form_problems
+from bot.flags.commands import MAX_COMMAND_CHARS, MAX_NOTE_CHARS, MAX_SUMMARY_CHARS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,6 +77,16 @@ def register(
     async def command(ack: AsyncAck, body: dict[str, Any]) -> None:
         parsed = await _parsed(parse_slash_command, body, ack)
         if parsed is None:
+            return
+        if len(parsed.text) > MAX_COMMAND_CHARS:
+            # Answered at once, in the command's own response, and never stored.
+            log.info(
+                "answered a %s of %d characters (over %d); nothing done",
+                parsed.command,
+                len(parsed.text),
+                MAX_COMMAND_CHARS,
+            )
+            await ack(response_type="ephemeral", text=command_too_long(parsed))
             return
         if opens_form(parsed):
             await ack()
@@ -144,6 +156,16 @@ async def _parsed(
         log.warning("ignored a malformed Slack payload: %s", error)
         await ack()
         return None
+
+
+def command_too_long(command: SlashCommand) -> str:
+    """What an agent is told when a command's text is over MAX_COMMAND_CHARS."""
+    return (
+        f"⚠️ That {command.command} text is {len(command.text):,} characters; Frontline takes "
+        f"at most {MAX_COMMAND_CHARS:,} after {command.command}, so nothing was done. A flag's "
+        f"summary holds up to {MAX_SUMMARY_CHARS:,} characters and a note up to "
+        f"{MAX_NOTE_CHARS:,}: say it in a few words and put the details in the ticket."
+    )
 
 
 def _event_listener(interactions: Interactions, requests: SlackRequests) -> Listener:

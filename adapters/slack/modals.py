@@ -97,17 +97,14 @@ def flag_form(context: ModalContext, *, summary: str = "") -> dict[str, Any]:
         summary_input["initial_value"] = clip(summary.strip(), MAX_SUMMARY_CHARS)
     blocks: list[dict[str, Any]] = []
     if context.message_ts and context.channel_id:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    mrkdwn(
-                        f"Flagging a message in <#{context.channel_id}>; the flag keeps a "
-                        "link back to it."
-                    )
-                ],
-            }
-        )
+        about = f"Flagging a message in <#{context.channel_id}>; the flag keeps a link back to it."
+        length = len(summary.strip())
+        if length > MAX_SUMMARY_CHARS:
+            about += (
+                f" Its text is {length:,} characters and a summary holds {MAX_SUMMARY_CHARS:,}, "
+                "so *What happened* has only its beginning: the link keeps the rest."
+            )
+        blocks.append({"type": "context", "elements": [mrkdwn(about)]})
     blocks += [
         _input(
             "kind",

@@ -148,7 +148,7 @@ def parse_slash_command(body: dict[str, Any]) -> SlashCommand:
     return SlashCommand(
         actor=actor,
         command=_id(body, "command"),
-        text=_text(body, "text"),
+        text=_typed_text(body, "text"),
         channel_id=_id(body, "channel_id"),
         trigger_id=_id(body, "trigger_id"),
         response_url=_text(body, "response_url") or None,
@@ -184,7 +184,7 @@ def parse_message_shortcut(body: dict[str, Any]) -> MessageShortcut:
         channel_id=_id(_object(body, "channel"), "id"),
         message_ts=_id(message, "ts"),
         thread_ts=_optional_id(message, "thread_ts"),
-        message_text=_text(message, "text"),
+        message_text=_typed_text(message, "text"),
         response_url=_text(body, "response_url") or None,
     )
 
@@ -318,4 +318,17 @@ def _text(container: dict[str, Any], key: str, *, required: bool = False) -> str
         return ""
     if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
         raise PayloadError(f"`{key}` must be a string of at most {MAX_TEXT_CHARS} characters")
+    return value
+
+
+def _typed_text(container: dict[str, Any], key: str) -> str:
+    """What a person typed, of any length: too long is answered, not refused as malformed.
+
+    The request's size is bounded anyway (`MAX_BODY_BYTES` over HTTP).
+    """
+    value = container.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PayloadError(f"`{key}` must be a string")
     return value

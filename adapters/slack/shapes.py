@@ -22,7 +22,7 @@ from adapters.slack.payloads import (
 
 # Interactive payload kinds Bolt dispatches to Frontline's listeners; Slack sends others
 # (interactive_message, block_suggestion, view_closed, shortcut, app_rate_limited…) that
-# Frontline does not use: they are answered 200 and go no further.
+# Frontline does not use: they are answered 200 and go no further (`adapters.slack.unhandled`).
 HANDLED_KINDS = (
     "event_callback",
     "url_verification",
