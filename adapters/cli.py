@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config.example import write_example
-from bot.config.settings import Settings, check_config, config_path_from, load_settings
+from bot.config.models import TeamsAppConfig
+from bot.config.settings import (
+    DEFAULT_CONFIG_PATH,
+    Settings,
+    check_config,
+    load_settings,
+    missing_file_problem,
+    named_config_path,
+)
 from bot.errors import ConfigError, FrontlineError
 
 log = logging.getLogger(__name__)
@@ -49,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
     init = sub.add_parser("init", help=COMMANDS["init"], description=COMMANDS["init"])
-    init.add_argument("path", nargs="?", default="frontline.yml")
+    init.add_argument(
+        "path",
+        nargs="?",
+        help="file to write (default: --config, else $FRONTLINE_CONFIG, else frontline.yml)",
+    )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     check = sub.add_parser(
         "check-config", help=COMMANDS["check-config"], description=COMMANDS["check-config"]
@@ -69,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument(
         "output", nargs="?", default="frontline-teams.zip", help="zip file to write"
     )
+    for key, field in TeamsAppConfig.model_fields.items():
+        package.add_argument(
+            "--" + key.replace("_", "-"),  # as adapters.teams.package.developer_option names it
+            dest=key,
+            metavar="NAME" if key == "developer_name" else "URL",
+            help=f"{field.description} (default: teams_app.{key} in frontline.yml)",
+        )
     export = sub.add_parser("export", help=COMMANDS["export"], description=COMMANDS["export"])
     export.add_argument("--format", choices=("csv", "json"), default="csv", dest="fmt")
     export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
@@ -117,12 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "init":
-        return _init(Path(args.path), force=args.force)
+        return _init(args.path or args.config, force=args.force)
     if args.command == "check-config":
         return _check_config(args.path or args.config)
     # Packaging the Teams app needs only the app id, not the server's secrets.
     settings = load_settings(
-        config_path=args.config, check_combinations=args.command != "teams-package"
+        config_path=args.config,
+        check_combinations=args.command != "teams-package",
+        named_file_required=True,
     )
     _configure_logging(settings, quiet=args.command in ("console", "demo", "export", "digest"))
     if args.command == "console":
@@ -177,7 +198,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "teams-package":
         from adapters.teams.package import write_teams_package
 
-        written = write_teams_package(settings, Path(args.output))
+        developer = {key: getattr(args, key) for key in TeamsAppConfig.model_fields}
+        written = write_teams_package(settings, Path(args.output), developer=developer)
         print(f"Wrote {written}. Upload it in Teams: Apps → Manage your apps → Upload an app.")
         return 0
     from adapters.http.serve import serve
@@ -195,26 +217,41 @@ def _configure_logging(settings: Settings, *, quiet: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def _init(path: Path, *, force: bool) -> int:
+def _init(named: str | None, *, force: bool) -> int:
+    # Without a path, write the file `frontline serve` will read.
+    from_environment = named is None and named_config_path(os.environ) is not None
+    path = Path(named or named_config_path(os.environ) or DEFAULT_CONFIG_PATH)
     try:
         write_example(path, overwrite=force)
     except FileExistsError:
         print(f"{path} already exists; use --force to overwrite it.", file=sys.stderr)
         return 1
-    print(f"Wrote {path}. Edit it, then run `frontline check-config {path}`.")
+    except OSError as exc:
+        print(f"frontline: cannot write {path}: {exc.strerror or exc}.", file=sys.stderr)
+        return 1
+    where = " (the file FRONTLINE_CONFIG names)" if from_environment else ""
+    print(f"Wrote {path}{where}. Edit it, then run `frontline check-config {path}`.")
     return 0
 
 
-def _check_config(path: str | None) -> int:
-    target = path or config_path_from(os.environ)
+def _check_config(named: str | None) -> int:
+    target = named or named_config_path(os.environ)
+    if target is None:
+        target = DEFAULT_CONFIG_PATH
+        if not Path(target).exists():
+            print(
+                f"{target} not found: the defaults will be used. "
+                "`frontline init` writes a commented example to start from."
+            )
+            return 0
+    if not Path(target).exists():
+        print(f"{target}: {missing_file_problem(target)}.")
+        return 1
     problems = check_config(Path(target))
     if problems:
-        print(f"{target} has {len(problems)} problem(s):")
-        for problem in problems:
-            print(f"  - {problem}")
+        print(ConfigError(target, problems))
         return 1
-    exists = Path(target).exists()
-    print(f"{target} is valid." if exists else f"{target} not found: the defaults will be used.")
+    print(f"{target} is valid.")
     return 0
 
 

@@ -111,7 +111,8 @@ def console_replay(texts: Sequence[str]) -> tuple[list[str], float]:
             capture_output=True,
             text=True,
             cwd=scratch,
-            env={**os.environ, "FRONTLINE_CONFIG": str(Path(scratch) / "none.yml")},
+            # No frontline.yml in the scratch folder: the defaults.
+            env={k: v for k, v in os.environ.items() if k != "FRONTLINE_CONFIG"},
             check=True,
         )
         elapsed = time.perf_counter() - start

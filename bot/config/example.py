@@ -89,9 +89,11 @@ managers:
 
 # What acknowledges an escalation in its thread, besides the Acknowledge button:
 # a reply made only of one of these words, or one of these reactions on the root message.
-# who may acknowledge, snooze, record a customer update or resolve a flag: always its reporter,
-# its owner and the on-duty managers above; with `anyone`, also the people in the escalation
-# channel or in the conversation where the flag was raised; with `managers`, nobody else.
+# who may acknowledge, snooze, record a customer update or resolve a flag. anyone (the
+# default): its reporter, its owner, the on-duty managers above and everyone in the escalation
+# channel or in the conversation where the flag was raised. People are trusted: every change
+# is on the flag's timeline, and a resolve tells its reporter and its owner. managers narrows
+# it to the reporter, the owner and the on-duty managers.
 acknowledgement:
   words: [ack, on it, mine]
   reactions: [white_check_mark, eyes]
@@ -163,6 +165,18 @@ digests:
   flow:
     day: mon
     time: "09:00"
+
+# Only for Teams: who publishes the app. `frontline teams-package` writes these into the app
+# package and Teams shows them to everyone who installs it, so they are your organisation's:
+# its name (at most 32 characters) and https pages, like https://intranet.acme.com/frontline,
+# https://www.acme.com/privacy and https://www.acme.com/terms. Fill them in before packaging,
+# or give the options of the same names (--developer-name, --website-url, --privacy-url,
+# --terms-of-use-url); the package is not written while one is missing.
+teams_app:
+  developer_name:
+  website_url:
+  privacy_url:
+  terms_of_use_url:
 """
 
 

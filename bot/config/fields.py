@@ -14,11 +14,13 @@ from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from string import Formatter
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator
 
 from bot.durations import parse_duration
 from bot.flags.models import Severity
+from bot.reactions import has_emoji, reaction_name
 
 PLATFORMS = ("console", "slack", "teams")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -47,6 +49,26 @@ class PathProblem(ValueError):
         super().__init__("; ".join(message for _, message in self.problems))
 
 
+class UnreadableValue:
+    """A YAML value the reader could not take as written (`2025-13-45`, `!!int lots`).
+
+    The reader keeps going with this in its place, so that validation reports `problem` at the
+    value's key path together with every other problem in the file; no field accepts it.
+    """
+
+    __slots__ = ("problem", "text")
+
+    def __init__(self, text: str, problem: str) -> None:
+        self.text = text
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"UnreadableValue({self.text!r})"
+
+
 # Set while environment variables are validated: their values may be secrets (a token pasted
 # into the wrong variable), so error messages never repeat them.
 _VALUES_HIDDEN: ContextVar[bool] = ContextVar("frontline_values_hidden", default=False)
@@ -69,6 +91,8 @@ def describe(value: Any) -> str:
         return HIDDEN_VALUE
     if value is None:
         return "an empty value"
+    if isinstance(value, UnreadableValue):
+        value = value.text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -115,8 +139,15 @@ def _lower_text(value: Any) -> str:
 
 
 def _reaction(value: Any) -> str:
-    # People paste reactions as Slack shows them, `:eyes:`; the platform reports `eyes`.
-    name = clean_text(value).strip(":").lower()
+    # People write reactions as Slack shows them (`:eyes:`), as the character (👀) or as Teams
+    # names them (`like`); all are kept as the name Slack reports (`eyes`, `+1`). Named before
+    # the text is checked: emoji like 🙋‍♀️ hold an invisible joiner.
+    name = reaction_name(value) if isinstance(value, str) else ""
+    if has_emoji(name):
+        raise ValueError(
+            f"{describe(value)} is an emoji Frontline cannot name; write its name, like eyes"
+        )
+    name = clean_text(name or value).strip(":").lower()
     if not name:
         raise ValueError(f"{describe(value)} is not a reaction name; write it like eyes")
     return name
@@ -198,7 +229,8 @@ def _holiday(value: Any) -> date:
     raise ValueError(f"{describe(value)} is not a date; write it as YYYY-MM-DD, like 2025-12-25")
 
 
-def _rule_name(value: Any) -> str:
+def rule_name(value: Any) -> str:
+    """A routing rule's name: lowercase letters, digits and dashes, as agents write `#sso-login`."""
     name = clean_text(value)
     if len(name) > MAX_RULE_NAME_LENGTH or not _RULE_NAME.match(name):
         raise ValueError(
@@ -260,6 +292,45 @@ def _url_template(value: Any) -> str:
     return template
 
 
+# Hosts reserved for examples and tests (RFC 2606, RFC 6761): a page there is a placeholder.
+_EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
+_EXAMPLE_TLDS = ("example", "test", "invalid", "localhost")
+MAX_DEVELOPER_NAME_LENGTH = 32  # Teams shows no more (app manifest `developer.name`)
+
+
+def _https_page(value: Any) -> str:
+    url = clean_text(value)
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".")
+    except ValueError:
+        host = ""
+    if not url.lower().startswith("https://") or not host:
+        raise ValueError(
+            f"{describe(url)} is not an https web address; write the full address of the page, "
+            "like https://www.acme.com/privacy"
+        )
+    if (
+        host in _EXAMPLE_DOMAINS
+        or host.endswith(tuple(f".{domain}" for domain in _EXAMPLE_DOMAINS))
+        or host.rsplit(".", 1)[-1] in _EXAMPLE_TLDS
+    ):
+        raise ValueError(
+            f"{describe(url)} is an example address; write the address of your organisation's page"
+        )
+    return url
+
+
+def _developer_name(value: Any) -> str:
+    name = clean_text(value)
+    if len(name) > MAX_DEVELOPER_NAME_LENGTH:
+        raise ValueError(
+            f"is {len(name)} characters long; Teams shows at most {MAX_DEVELOPER_NAME_LENGTH}, "
+            "so write a shorter name, like your organisation's"
+        )
+    return name
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 DurationOrOff = Annotated[timedelta | None, BeforeValidator(_duration_or_off)]
 Weekday = Annotated[int, BeforeValidator(_weekday)]
@@ -271,6 +342,8 @@ PlatformKey = Annotated[str, BeforeValidator(_platform)]
 SeverityKey = Annotated[Severity, BeforeValidator(_severity)]
 UrlTemplate = Annotated[str, BeforeValidator(_url_template)]
 Holiday = Annotated[date, BeforeValidator(_holiday)]
-RuleName = Annotated[str, BeforeValidator(_rule_name)]
+RuleName = Annotated[str, BeforeValidator(rule_name)]
 RegexPattern = Annotated[str, BeforeValidator(_regex)]
 TicketPrefix = Annotated[str, BeforeValidator(_ticket_prefix)]
+HttpsPage = Annotated[str, BeforeValidator(_https_page)]
+DeveloperName = Annotated[str, BeforeValidator(_developer_name)]

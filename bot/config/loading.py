@@ -11,9 +11,10 @@ import yaml
 from pydantic import ValidationError
 from yaml.constructor import ConstructorError
 
-from bot.config.fields import describe
+from bot.config.fields import UnreadableValue, describe
 from bot.config.models import FrontlineConfig
-from bot.config.problems import validation_problems
+from bot.config.platform_ids import slack_id_problems
+from bot.config.problems import key_path, validation_problems
 from bot.errors import ConfigError
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -72,16 +73,19 @@ _ConfigLoader.add_implicit_resolver(
 
 
 def _guarded(tag: str, what: str) -> None:
-    """Make an explicit `!!int abc` (and friends) a located YAML problem, not a ValueError."""
+    """Read an explicit `!!int abc` or an impossible date as a value validation reports.
+
+    Stopping the YAML reader here would hide every other problem in the file until this one is
+    fixed; the value's problem is reported at its key path instead, with all the others.
+    """
     construct: Callable[[Any, Any], Any] = _ConfigLoader.yaml_constructors[tag]
 
     def guarded(loader: _ConfigLoader, node: yaml.Node) -> Any:
         try:
             return construct(loader, node)
         except (ValueError, KeyError, TypeError, OverflowError):
-            raise ConstructorError(
-                None, None, f"{describe(node.value)} is not {what}", node.start_mark
-            ) from None
+            text = str(node.value)
+            return UnreadableValue(text, f"{describe(text)} is not {what}")
 
     _ConfigLoader.add_constructor(tag, guarded)
 
@@ -158,6 +162,7 @@ def parse_config(text: str, *, source: str = "frontline.yml") -> FrontlineConfig
         config = FrontlineConfig.model_validate(data)
     except ValidationError as exc:
         problems.extend(validation_problems(exc, FrontlineConfig))
+    problems.extend(f"{key_path(loc)}: {message}" for loc, message in slack_id_problems(data))
     if problems:
         raise ConfigError(source, problems)
     return config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, time, timedelta
 from functools import cached_property
 from typing import Any, Literal, TypeVar
@@ -13,19 +14,23 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 from bot.business_time import BusinessCalendar, Deadlines
 from bot.config.fields import (
     ClockTime,
+    DeveloperName,
     Duration,
     DurationOrOff,
     Holiday,
+    HttpsPage,
     LowerText,
-    PathProblem,
     PlatformKey,
     Reaction,
     RegexPattern,
@@ -36,6 +41,7 @@ from bot.config.fields import (
     UrlTemplate,
     Weekday,
     describe,
+    rule_name,
 )
 from bot.flags.models import CustomerRef, CustomerRefKind, Severity
 
@@ -59,10 +65,35 @@ DEFAULT_MANAGERS: dict[str, dict[str, Any]] = {
 }
 
 
+Loc = tuple[str | int, ...]
+
+
 class _Section(BaseModel):
     """A frontline.yml section: immutable, unknown keys rejected, an empty value means default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        # pydantic runs a check of several keys together only once every key in the section is
+        # valid, which would show its problem only after the others are fixed. Checked on the
+        # data as written, it is reported in the same run as everything else.
+        across = cls._problems_across_keys(data) if isinstance(data, dict) else []
+        try:
+            section = handler(data)
+        except ValidationError as exc:
+            if not across:
+                raise
+            raise _with_problems(cls, exc.errors(include_url=False), across) from None
+        if across:
+            raise _with_problems(cls, [], across)
+        return section
+
+    @classmethod
+    def _problems_across_keys(cls, data: dict[Any, Any]) -> list[tuple[Loc, str]]:
+        """Problems of several keys together in `data` as written: (key path within, message)."""
+        return []
 
     @model_validator(mode="before")
     @classmethod
@@ -76,6 +107,35 @@ class _Section(BaseModel):
                 if not (value is None and key in fields and not fields[key].is_required())
             }
         return data
+
+
+def _with_problems(
+    section: type[BaseModel], errors: Sequence[Any], problems: list[tuple[Loc, str]]
+) -> ValidationError:
+    """`errors` (as pydantic lists them) and `problems`, as one ValidationError of `section`.
+
+    Each problem comes after the other errors under the same key, so the list keeps file order.
+    """
+    details: list[InitErrorDetails] = [
+        InitErrorDetails(
+            type=error["type"], loc=error["loc"], input=error["input"], ctx=error.get("ctx", {})
+        )
+        for error in errors
+    ]
+    for loc, text in problems:
+        same_key = [i + 1 for i, d in enumerate(details) if loc and d["loc"][:1] == loc[:1]]
+        details.insert(
+            same_key[-1] if same_key else len(details),
+            InitErrorDetails(
+                type="value_error", loc=loc, input=None, ctx={"error": ValueError(text)}
+            ),
+        )
+    return ValidationError.from_exception_data(section.__name__, details)
+
+
+def _given(data: dict[Any, Any], key: str) -> bool:
+    """Whether `key` has a value in `data` as written (an empty one means "not given")."""
+    return data.get(key) not in (None, "", [], (), {})
 
 
 def _merge_defaults(given: Any, defaults: dict[str, dict[str, Any]]) -> Any:
@@ -168,8 +228,21 @@ class ThemeThreshold(_Section):
     """When a theme is routed: `flags` flags from `distinct` agents or customers within `within`."""
 
     flags: int = Field(default=3, ge=1, le=1000)
-    distinct: int = Field(default=2, ge=1, le=1000)
+    distinct: int = Field(default=2, ge=1, le=1000, validate_default=True)
     within: Duration = timedelta(days=7)
+
+    @field_validator("distinct")
+    @classmethod
+    def _reachable(cls, distinct: int, info: ValidationInfo) -> int:
+        flags = info.data.get("flags")
+        if isinstance(flags, int) and distinct > flags:
+            raise ValueError(
+                f"{distinct} distinct agents or customers cannot come from "
+                f"{flags} flag{'' if flags == 1 else 's'}: each flag has one agent and usually "
+                f"one customer, so `flags: {flags}` would never be the threshold; write "
+                f"distinct: {flags} or less, or flags: {distinct} or more"
+            )
+        return distinct
 
 
 class RoutingRule(_Section):
@@ -188,13 +261,15 @@ class RoutingRule(_Section):
             raise ValueError("give the owning channel for at least one platform, like slack: C0123")
         return owner
 
-    @model_validator(mode="after")
-    def _something_to_match(self) -> RoutingRule:
-        if not self.keywords and not self.patterns:
-            raise ValueError(
-                f"rule {self.name!r} matches nothing; give keywords or patterns (or both)"
-            )
-        return self
+    @classmethod
+    def _problems_across_keys(cls, data: dict[Any, Any]) -> list[tuple[Loc, str]]:
+        if _given(data, "keywords") or _given(data, "patterns"):
+            return []
+        try:
+            rule = f"rule {rule_name(data.get('name'))!r}"
+        except ValueError:
+            rule = "this rule"
+        return [((), f"{rule} matches nothing; give keywords or patterns (or both)")]
 
     @cached_property
     def compiled_patterns(self) -> tuple[re.Pattern[str], ...]:
@@ -230,24 +305,29 @@ class ThemesConfig(_Section):
     # An escalation like an open one raised this recently joins it (one post); off: never.
     coalesce_within: DurationOrOff = timedelta(minutes=30)
 
-    @field_validator("rules")
     @classmethod
-    def _unique_names(cls, rules: tuple[RoutingRule, ...]) -> tuple[RoutingRule, ...]:
+    def _problems_across_keys(cls, data: dict[Any, Any]) -> list[tuple[Loc, str]]:
+        rules = data.get("rules")
+        if not isinstance(rules, list | tuple):
+            return []
         first_index: dict[str, int] = {}
-        problems: list[tuple[tuple[str | int, ...], str]] = []
+        problems: list[tuple[Loc, str]] = []
         for index, rule in enumerate(rules):
-            if rule.name in first_index:
+            written = rule.get("name") if isinstance(rule, dict) else getattr(rule, "name", None)
+            try:
+                name = rule_name(written)
+            except ValueError:
+                continue  # the rule's own validation says what is wrong with it
+            if name in first_index:
                 problems.append(
                     (
-                        (index, "name"),
-                        f"{rule.name!r} is already the name of rules[{first_index[rule.name]}]; "
+                        ("rules", index, "name"),
+                        f"{name!r} is already the name of rules[{first_index[name]}]; "
                         "rule names must be unique",
                     )
                 )
-            first_index.setdefault(rule.name, index)
-        if problems:
-            raise PathProblem(problems)
-        return rules
+            first_index.setdefault(name, index)
+        return problems
 
     def rule_for(self, text: str) -> RoutingRule | None:
         """The first rule, in the order written, that the text matches."""
@@ -317,6 +397,25 @@ class DigestsConfig(_Section):
     flow: FlowDigest = Field(default_factory=FlowDigest)
 
 
+class TeamsAppConfig(_Section):
+    """Who publishes the Teams app (`frontline teams-package`): the manifest's `developer`."""
+
+    developer_name: DeveloperName | None = Field(
+        default=None,
+        description="the name Teams shows as the app's publisher: your organisation's, "
+        "at most 32 characters",
+    )
+    website_url: HttpsPage | None = Field(
+        default=None, description="the https page where your people get help with Frontline"
+    )
+    privacy_url: HttpsPage | None = Field(
+        default=None, description="the https address of your organisation's privacy statement"
+    )
+    terms_of_use_url: HttpsPage | None = Field(
+        default=None, description="the https address of your organisation's terms of use"
+    )
+
+
 class FrontlineConfig(_Section):
     """The whole of frontline.yml."""
 
@@ -339,6 +438,7 @@ class FrontlineConfig(_Section):
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
     tickets: TicketsConfig = Field(default_factory=TicketsConfig)
     digests: DigestsConfig = Field(default_factory=DigestsConfig)
+    teams_app: TeamsAppConfig = Field(default_factory=TeamsAppConfig)
 
     @field_validator("timezone", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.config.fields import HIDDEN_VALUE, PathProblem, describe
+from bot.config.fields import HIDDEN_VALUE, PathProblem, UnreadableValue, describe
 
 Loc = Sequence[str | int]
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -117,6 +117,8 @@ def error_message(error: ErrorDetails, root: type[BaseModel]) -> str:
     value = error.get("input")
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     loc = [part for part in error["loc"] if part != "[key]"]
+    if isinstance(value, UnreadableValue) and kind != "extra_forbidden":
+        return value.problem
     if kind in ("value_error", "assertion_error") and "error" in ctx:
         return str(ctx["error"])
     if kind == "extra_forbidden":

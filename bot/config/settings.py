@@ -29,10 +29,14 @@ def load_settings(
     config_path: str | None = None,
     environ: Mapping[str, str] | None = None,
     check_combinations: bool = True,
+    named_file_required: bool = False,
 ) -> Settings:
     """Load and validate the environment and frontline.yml; raise ConfigError with every problem.
 
-    A missing frontline.yml is not a problem: the defaults are a usable configuration.
+    The file is `config_path`, else the one FRONTLINE_CONFIG names, else ./frontline.yml. When
+    there is no file the defaults apply: they are a usable configuration. With
+    `named_file_required` (the command line), a file named by `config_path` or FRONTLINE_CONFIG
+    must exist, so that a mistyped path never runs on the defaults unnoticed.
     """
     environ = os.environ if environ is None else environ
     env: Environment | None = None
@@ -42,13 +46,24 @@ def load_settings(
     except ConfigError as exc:
         env_problems = exc.problems
 
-    path = config_path or (env.frontline_config if env else config_path_from(environ))
+    named_by_environment = named_config_path(environ)
+    path = config_path or named_by_environment or DEFAULT_CONFIG_PATH
     config: FrontlineConfig | None = None
     config_problems: list[str] = []
     try:
         config = load_config_file(Path(path))
     except ConfigError as exc:
         config_problems = exc.problems
+    else:
+        if config is None and named_file_required and config_path:
+            config_problems = [missing_file_problem(path)]
+        elif config is None and named_file_required and named_by_environment:
+            env_problems = [
+                *env_problems,
+                f"FRONTLINE_CONFIG: names {path!r}, which does not exist; check the path, write "
+                "a commented example there with `frontline init`, or unset FRONTLINE_CONFIG to "
+                f"use ./{DEFAULT_CONFIG_PATH}",
+            ]
 
     if env_problems and config_problems:
         raise ConfigError(f"{ENVIRONMENT_SOURCE} and {path}", env_problems + config_problems)
@@ -64,12 +79,20 @@ def load_settings(
     return Settings(env=env, config=config, config_source=path)
 
 
-def config_path_from(environ: Mapping[str, str]) -> str:
-    """The config file FRONTLINE_CONFIG names, else frontline.yml."""
+def missing_file_problem(path: str | Path) -> str:
+    """What to say about the config file at `path`, which was named but does not exist."""
+    return (
+        "the file does not exist; check the path, or write a commented example there with "
+        f"`frontline init {path}`"
+    )
+
+
+def named_config_path(environ: Mapping[str, str]) -> str | None:
+    """The config file FRONTLINE_CONFIG names, if it names one."""
     for name, value in environ.items():
         if name.upper() == "FRONTLINE_CONFIG" and value.strip():
             return value.strip()
-    return DEFAULT_CONFIG_PATH
+    return None
 
 
 def check_config(path: str | Path) -> list[str]:
@@ -79,5 +102,5 @@ def check_config(path: str | Path) -> list[str]:
     except ConfigError as exc:
         return list(exc.problems)
     if config is None:
-        return ["file not found; `frontline init` writes a commented example to start from"]
+        return [missing_file_problem(path)]
     return []

@@ -158,3 +158,35 @@ def test_write_example_writes_and_refuses_to_overwrite(tmp_path: Path) -> None:
 
     write_example(path, overwrite=True)
     assert path.read_text(encoding="utf-8") == EXAMPLE_CONFIG
+
+
+def _comment_above(section: str) -> str:
+    lines = EXAMPLE_CONFIG[: EXAMPLE_CONFIG.index(f"\n{section}:")].splitlines()
+    comment: list[str] = []
+    for line in reversed(lines):
+        if not line.startswith("#"):
+            break
+        comment.insert(0, line.lstrip("# "))
+    return " ".join(comment)
+
+
+def test_the_example_says_resolving_is_open_by_default_and_managers_narrows_it() -> None:
+    comment = _comment_above("acknowledgement")
+
+    # As bot.access decides: `anyone` (the default) lets the people in the escalation channel
+    # or where the flag was raised resolve it too; `managers` leaves its reporter, its owner
+    # and the on-duty managers.
+    assert FrontlineConfig().acknowledgement.who == "anyone"
+    assert parse_config(EXAMPLE_CONFIG).acknowledgement.who == "anyone"
+    assert "resolve a flag. anyone (the default):" in comment
+    assert "everyone in the escalation channel or in the conversation where" in comment
+    assert "a resolve tells its reporter and its owner" in comment
+    assert "managers narrows it to the reporter, the owner and the on-duty managers" in comment
+
+
+def test_the_example_leaves_the_teams_publisher_to_fill_in() -> None:
+    example = parse_config(EXAMPLE_CONFIG)
+
+    assert example.teams_app == FrontlineConfig().teams_app
+    assert example.teams_app.privacy_url is None
+    assert "--privacy-url" in _comment_above("teams_app")

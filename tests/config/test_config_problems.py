@@ -100,6 +100,22 @@ def test_the_documented_messages(text: str, expected: str) -> None:
         ("themes:\n  similarity: 1.5\n", "themes.similarity: ", "at most 1"),
         ("themes:\n  threshold: {flags: 0}\n", "themes.threshold.flags: ", "at least 1"),
         (
+            "themes:\n  threshold: {flags: 1, distinct: 5}\n",
+            "themes.threshold.distinct: ",
+            "5 distinct agents or customers cannot come from 1 flag",
+        ),
+        (
+            "themes:\n  threshold: {flags: 1}\n",  # distinct keeps its default, 2
+            "themes.threshold.distinct: ",
+            "write distinct: 1 or less, or flags: 2 or more",
+        ),
+        (
+            "themes:\n  rules:\n    - {name: b, keywords: [x], owner: {slack: C1},\n"
+            "       threshold: {flags: 2, distinct: 3}}\n",
+            "themes.rules[0].threshold.distinct: ",
+            "write distinct: 2 or less, or flags: 3 or more",
+        ),
+        (
             "themes:\n  threshold: {within: forever}\n",
             "themes.threshold.within: ",
             "not a duration",
@@ -190,6 +206,17 @@ def test_the_documented_messages(text: str, expected: str) -> None:
         ("digests:\n  product: {day: someday}\n", "digests.product.day: ", "not a weekday"),
         ("digests:\n  flow: {time: '25:00'}\n", "digests.flow.time: ", "HH:MM"),
         ("digest:\n  flow: {}\n", "digest: ", "did you mean digests?"),
+        ("teams_app:\n  developer_name: " + "x" * 33 + "\n", "teams_app.developer_name: ", "32"),
+        (
+            "teams_app:\n  privacy_url: http://acme.com/privacy\n",
+            "teams_app.privacy_url: ",
+            "not an https web address",
+        ),
+        (
+            "teams_app:\n  terms_of_use_url: https://www.example.com/terms\n",
+            "teams_app.terms_of_use_url: ",
+            "is an example address",
+        ),
     ],
 )
 def test_each_mistake_is_reported_at_its_key_path(text: str, path: str, words: str) -> None:
@@ -218,8 +245,86 @@ def test_every_problem_is_reported_at_once() -> None:
         "severities.high.ack_within",
         "themes.rules[0].patterns[0]",
     ]
-    with pytest.raises(ConfigError, match=r"has 5 problem\(s\)"):
+    with pytest.raises(ConfigError, match=r"has 5 problem"):
         parse_config(text)
+
+
+def test_problems_that_used_to_hide_each_other_are_reported_in_one_run() -> None:
+    text = (
+        "holidays: [2025-12-25, 2025-13-45]\n"
+        "digests:\n  product: {day: someday}\n"
+        "themes:\n  rules:\n"
+        "    - {name: sso, keywords: [sso], owner: {slack: C1}}\n"
+        "    - {name: sso, keywords: [login], owner: {slack: C2}}\n"
+        "    - {name: billing, owner: {slack: C3}}\n"
+        "    - {name: refunds, keywords: [refund], owner: {slack: [C4]}}\n"
+    )
+
+    problems = problems_of(text)
+
+    assert sorted(problem.split(": ")[0] for problem in problems) == [
+        "digests.product.day",
+        "holidays[1]",
+        "themes.rules[1].name",
+        "themes.rules[2]",
+        "themes.rules[3].owner.slack",
+    ]
+    assert "holidays[1]: '2025-13-45' is not a valid date" in "\n".join(problems)
+    assert any("'sso' is already the name of rules[0]" in problem for problem in problems)
+    assert any("rule 'billing' matches nothing" in problem for problem in problems)
+
+
+def test_a_rule_that_matches_nothing_is_reported_beside_its_other_problems() -> None:
+    problems = problems_of("themes:\n  rules:\n    - {name: Bad Name, owner: {}}\n")
+
+    assert problems == [
+        "themes.rules[0].name: 'Bad Name' is not a rule name; use lowercase letters, digits and "
+        "dashes (at most 64), like sso-login",
+        "themes.rules[0].owner: give the owning channel for at least one platform, like slack: "
+        "C0123",
+        "themes.rules[0]: this rule matches nothing; give keywords or patterns (or both)",
+    ]
+
+
+SLACK_ID_PROBLEM = (
+    "is not a Slack channel id; Slack needs the id, not the name: open the channel's details "
+    "in Slack (click its name at the top) and copy the Channel ID shown at the bottom, like "
+    "C0123ABCD"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("channels:\n  slack:\n    escalations: '#escalations'\n", "channels.slack.escalations"),
+        ("channels:\n  slack:\n    triage: product-triage\n", "channels.slack.triage"),
+        ("channels:\n  Slack:\n    support_leads: c0123abcd\n", "channels.Slack.support_leads"),
+        (
+            "themes:\n  rules:\n    - {name: sso, keywords: [sso], owner: {slack: '#identity'}}\n",
+            "themes.rules[0].owner.slack",
+        ),
+    ],
+)
+def test_a_slack_channel_written_as_a_name_is_a_problem(text: str, path: str) -> None:
+    problem = only_problem(text)
+
+    assert problem.startswith(f"{path}: ")
+    assert problem.endswith(SLACK_ID_PROBLEM)
+
+
+def test_slack_ids_console_names_and_teams_ids_are_fine() -> None:
+    config = parse_config(
+        "channels:\n"
+        "  slack: {escalations: C0ESCALAT1, triage: G0123ABCD, support_leads: D0123ABCD}\n"
+        "  console: {escalations: escalations}\n"
+        "  teams: {escalations: '19:abc@thread.tacv2'}\n"
+        "themes:\n  rules:\n"
+        "    - name: sso\n      keywords: [sso]\n"
+        "      owner: {slack: C0123IDENTITY, console: identity-team, teams: '19:x@thread.tacv2'}\n"
+    )
+
+    assert config.channels_for("slack").triage == "G0123ABCD"
+    assert config.themes.rules[0].owner["console"] == "identity-team"
 
 
 def test_an_unknown_key_does_not_also_report_its_contents() -> None:
@@ -271,10 +376,10 @@ def test_merge_keys_are_not_duplicates() -> None:
 @pytest.mark.parametrize(
     ("text", "expected_start"),
     [
-        ("holidays: [2025-13-45]\n", "line 1, column 12: '2025-13-45' is not a valid date"),
+        ("holidays: [2025-13-45]\n", "holidays[0]: '2025-13-45' is not a valid date"),
         (
             "severities:\n  low: {max_nudges: !!int lots}\n",
-            "line 2, column 21: 'lots' is not a whole",
+            "severities.low.max_nudges: 'lots' is not a whole number",
         ),
         ("timezone: \x00\n", "line 1, column 11: the character U+0000 is not allowed in YAML"),
         (

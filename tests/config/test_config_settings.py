@@ -130,8 +130,48 @@ def test_check_config_lists_problems(tmp_path: Path) -> None:
 def test_check_config_on_a_missing_file(tmp_path: Path) -> None:
     problems = check_config(tmp_path / "nope.yml")
 
-    assert len(problems) == 1
-    assert problems[0].startswith("file not found")
+    assert problems == [
+        "the file does not exist; check the path, or write a commented example there with "
+        f"`frontline init {tmp_path / 'nope.yml'}`"
+    ]
+
+
+def test_a_missing_file_named_by_path_is_refused_when_required(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.yml")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_path=missing, environ={}, named_file_required=True)
+
+    assert caught.value.source == missing
+    assert caught.value.problems[0].startswith("the file does not exist")
+    # Without the requirement (tests, embedding), a missing file still means the defaults.
+    assert load_settings(config_path=missing, environ={}).config == FrontlineConfig()
+
+
+def test_a_missing_file_named_by_frontline_config_is_refused_when_required(
+    tmp_path: Path,
+) -> None:
+    missing = str(tmp_path / "nope.yml")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"FRONTLINE_CONFIG": missing}, named_file_required=True)
+
+    assert caught.value.source == "environment"
+    assert caught.value.problems == [
+        f"FRONTLINE_CONFIG: names {missing!r}, which does not exist; check the path, write a "
+        "commented example there with `frontline init`, or unset FRONTLINE_CONFIG to use "
+        "./frontline.yml"
+    ]
+
+
+def test_a_missing_default_file_is_fine_even_when_named_files_are_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    settings = load_settings(environ={}, named_file_required=True)
+
+    assert settings.config_source == "defaults (no frontline.yml found)"
 
 
 def test_a_huge_file_is_refused(tmp_path: Path) -> None:

@@ -56,6 +56,100 @@ def test_init_then_check_config(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert "frontline.yml is valid" in capsys.readouterr().out
 
 
+def test_init_writes_the_file_frontline_config_names(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "etc").mkdir()
+    monkeypatch.setenv("FRONTLINE_CONFIG", "etc/frontline.yml")
+
+    assert main(["init"]) == 0
+
+    assert (tmp_path / "etc" / "frontline.yml").exists()
+    assert not (tmp_path / "frontline.yml").exists()
+    out = capsys.readouterr().out
+    assert "Wrote etc/frontline.yml (the file FRONTLINE_CONFIG names)." in out
+    assert main(["check-config"]) == 0  # what serve reads is what init wrote
+    assert "etc/frontline.yml is valid" in capsys.readouterr().out
+
+
+def test_init_writes_the_file_config_names(tmp_path: Path) -> None:
+    assert main(["--config", "team.yml", "init"]) == 0
+
+    assert (tmp_path / "team.yml").exists() and not (tmp_path / "frontline.yml").exists()
+
+
+def test_init_into_a_missing_folder_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["init", "no/such/folder/frontline.yml"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("frontline: cannot write no/such/folder/frontline.yml")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["serve"],
+        ["console"],
+        ["digest", "--preview"],
+        ["outbox"],
+        ["export"],
+        ["db", "upgrade"],
+    ],
+)
+@pytest.mark.parametrize("named_by", ["--config", "FRONTLINE_CONFIG"])
+def test_a_named_config_file_that_does_not_exist_stops_the_command(
+    command: list[str],
+    named_by: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    def serve_on_defaults(*args: object, **kwargs: object) -> None:
+        raise AssertionError("serve started on the defaults")
+
+    monkeypatch.setattr("adapters.http.serve.serve", serve_on_defaults)
+    if named_by == "--config":
+        argv = ["--config", "nope.yml", *command]
+    else:
+        monkeypatch.setenv("FRONTLINE_CONFIG", "nope.yml")
+        argv = command
+
+    assert main(argv) == 2
+
+    err = capsys.readouterr().err
+    if named_by == "--config":
+        assert err.startswith("nope.yml has 1 problem")
+        assert "the file does not exist; check the path" in err
+    else:
+        assert err.startswith("environment has 1 problem")
+        assert "FRONTLINE_CONFIG: names 'nope.yml', which does not exist" in err
+    assert "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # no database, no console state
+
+
+def test_check_config_on_a_named_file_that_does_not_exist(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["check-config", "nope.yml"]) == 1
+    assert capsys.readouterr().out.startswith("nope.yml: the file does not exist")
+
+    monkeypatch.setenv("FRONTLINE_CONFIG", "other.yml")
+    assert main(["check-config"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("other.yml: the file does not exist")
+    assert "defaults" not in out
+
+
+def test_check_config_without_any_file_says_the_defaults_apply(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check-config"]) == 0
+    assert "frontline.yml not found: the defaults will be used." in capsys.readouterr().out
+
+
 def test_check_config_names_the_key_path(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -103,12 +197,18 @@ def test_an_unusable_database_is_a_clear_message(
     assert says in err and "Traceback" not in err
 
 
-def test_teams_package_needs_only_the_app_id(
+def test_teams_package_needs_only_the_app_id_and_the_publisher(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("MICROSOFT_APP_ID", "3b2f5e8a-6c1d-4f7e-9a2b-8d4c6e0f1a23")
     monkeypatch.delenv("MICROSOFT_APP_PASSWORD", raising=False)
-    assert main(["teams-package", "frontline.zip"]) == 0
+    publisher = [
+        "--developer-name=Acme Support",
+        "--website-url=https://intranet.acme.com/frontline",
+        "--privacy-url=https://www.acme.com/privacy",
+        "--terms-of-use-url=https://www.acme.com/terms",
+    ]
+    assert main(["teams-package", "frontline.zip", *publisher]) == 0
     assert (tmp_path / "frontline.zip").stat().st_size > 0
 
 

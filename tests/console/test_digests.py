@@ -59,7 +59,6 @@ async def test_preview_prints_the_digests_and_writes_the_chart(
     url = str(console.runtime.database.engine.url)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("FRONTLINE_CONFIG", str(tmp_path / "absent.yml"))
     chart = tmp_path / "chart.png"
     assert await run(["digest", "--preview", "--week", "2026-W48", "--chart", str(chart)]) == 0
     out = capsys.readouterr().out
