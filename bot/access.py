@@ -112,7 +112,9 @@ async def may_change(
 
 def who_may_change(config: FrontlineConfig, flag: Flag) -> str:
     """The refusal's explanation: who can change this flag."""
-    base = "its reporter, its owner or an on-duty manager"
     if config.acknowledgement.who == "anyone":
-        return f"{base}, or someone in the escalation channel or where it was raised"
-    return base
+        return (
+            "its reporter, its owner, an on-duty manager, or someone in the escalation channel "
+            "or in the conversation where it was raised"
+        )
+    return "its reporter, its owner or an on-duty manager"

@@ -41,6 +41,13 @@ def format_duration(delta: timedelta) -> str:
     return f"{days}d {hours}h" if hours else f"{days}d"
 
 
+def span(delta: timedelta) -> str:
+    """`6 min`, `2h 5m`; `under a minute` rather than `0 s`."""
+    if delta < timedelta(minutes=1):
+        return "under a minute"
+    return format_duration(delta)
+
+
 def after(delta: timedelta) -> str:
     """`after 6 min`; `within a minute` rather than `after 0 s`."""
     if delta < timedelta(minutes=1):

@@ -78,6 +78,13 @@ def reaction_name(reaction: str) -> str:
     return _NAME_OF_TEAMS_TYPE.get(name, name)
 
 
+def reaction_shown(reaction: str) -> str:
+    """How to show a configured reaction to people: `✅` for `white_check_mark`, else `:name:`."""
+    name = reaction_name(reaction)
+    character = next((c for c, known in NAME_OF_CHARACTER.items() if known == name), None)
+    return character or f":{name}:"
+
+
 def has_emoji(text: str) -> bool:
     """True when the text holds an emoji character (one `reaction_name` could not name)."""
     return any(unicodedata.category(char) == "So" for char in text)

@@ -281,8 +281,8 @@ class ConsoleSession:
                 (b for b in buttons if choice and b.label.lower().startswith(choice)), None
             )
         if chosen is None:
-            labels = ", ".join(f"{i} {b.label}" for i, b in enumerate(buttons, 1))
-            raise UserFacingError(f"Message {stored.number} has buttons {labels}.")
+            labels = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(buttons, 1))
+            raise UserFacingError(f"Message {stored.number} has these buttons: {labels}")
         reply = await dispatch.handle_action(
             self.core, actor=self.person, action_id=chosen.action_id, value=chosen.value
         )

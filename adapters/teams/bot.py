@@ -53,7 +53,10 @@ _WELCOME = (
     "customer who needs help now, `flag recurring …` for a problem customers keep hitting, "
     "`flag` alone for a form, `flag help` for everything else."
 )
-_SORRY = "Something went wrong on Frontline's side; it is logged. Please try again in a minute."
+_SORRY = (
+    "⚠️ Something went wrong on Frontline's side, not yours. Try again in a moment; if it "
+    "keeps happening, your Frontline admin will find the details in the server log."
+)
 
 
 def flag_command(text: str) -> str | None:

@@ -13,7 +13,7 @@ from bot.core import Core
 from bot.digests.models import FlowWeek
 from bot.digests.periods import Week
 from bot.digests.wording import plural, week_words
-from bot.durations import format_duration
+from bot.durations import format_duration, span
 from bot.messages import Field, Message, Reply
 
 FOOTER = (
@@ -34,7 +34,7 @@ def flow_message(
         Field("Time to acknowledge", _beside(this, last, _ack)),
         Field("Customer updates missed", _beside(this, last, _breaches)),
         Field(open_label, _beside(this, last, lambda w: str(w.open_at_end))),
-        Field("Outages coalesced", _beside(this, last, _bursts)),
+        Field("Escalations sharing a post", _beside(this, last, _bursts)),
         Field("Recurrence", _beside(this, last, _recurrence)),
         Field("Themes fixed", _beside(this, last, lambda w: str(w.themes_fixed))),
         Field("Loops closed", _beside(this, last, lambda w: str(w.loops_closed))),
@@ -84,8 +84,9 @@ def _flags(week: FlowWeek) -> str:
 def _ack(week: FlowWeek) -> str:
     if week.ack_median is None or week.ack_p90 is None:
         return "none acknowledged"
+    p90 = "a minute" if week.ack_p90 < 60 else _seconds(week.ack_p90)
     return (
-        f"median {_seconds(week.ack_median)}, 90% within {_seconds(week.ack_p90)}, "
+        f"median {span(timedelta(seconds=week.ack_median))}, 90% within {p90}, "
         f"{week.acknowledged} acknowledged"
     )
 
@@ -106,7 +107,8 @@ def _recurrence(week: FlowWeek) -> str:
     share = week.recurrence
     if share is None:
         return "no recurring flags"
-    return f"{share:.0%} of {week.recurring} on known themes"
+    recurring = plural(week.recurring, "recurring flag")
+    return f"{share:.0%} of {recurring} joined an existing theme"
 
 
 def _seconds(value: float) -> str:

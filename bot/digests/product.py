@@ -128,11 +128,10 @@ def product_message(digest: ProductDigest, now: datetime, late: str | None) -> M
         lines.append("No flags on your themes this week, and no theme changed. A quiet week.")
         return Message("\n".join(lines))
     busy = len(digest.themes)
-    spread = (
-        f"your {plural(busy, 'theme')}"
-        if busy == digest.owned
-        else f"{busy} of your {plural(digest.owned, 'theme')}"
-    )
+    if busy == digest.owned:
+        spread = "your theme" if busy == 1 else f"your {busy} themes"
+    else:
+        spread = f"{busy} of your {plural(digest.owned, 'theme')}"
     lines.append(
         f"{plural(digest.flags, 'flag')} this week on {spread} "
         f"({_last_week_total(digest)} last week)."
@@ -227,7 +226,9 @@ def _waiting_line(now: datetime) -> Callable[[Theme], str]:
 
 
 def _closed_line(theme: Theme) -> str:
-    if theme.is_open:  # flagged again since: a regression
+    closed, regressed = theme.loop_closed_at, theme.regressed_at
+    if closed is not None and regressed is not None and regressed >= closed:
         release = f" in {theme.fixed_in}" if theme.fixed_in else ""
-        return f"{theme_title(theme)} · fixed{release}, then flagged again: open"
+        now = status_sentence(theme)
+        return f"{theme_title(theme)} · fixed{release}, then flagged again: {now}"
     return f"{theme_title(theme)} · {status_sentence(theme)}"

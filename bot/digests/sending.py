@@ -32,6 +32,7 @@ from bot.digests.product import (
     workspace_week,
 )
 from bot.digests.targets import Target, digest_targets
+from bot.digests.wording import week_words
 from bot.messages import Image, Message
 from bot.outbox.models import Outgoing
 from bot.ports import UnitOfWork
@@ -154,7 +155,8 @@ async def record(core: Core, composed: Composed, due: datetime, now: datetime, l
                 image = Image(
                     png=composed.chart,
                     filename=f"digest-{composed.week.key}.png",
-                    title=f"Flags per week, {WEEKS_CHARTED} weeks to {composed.week.key}",
+                    title=f"Flags per week, the {WEEKS_CHARTED} weeks to "
+                    f"{week_words(composed.week)}",
                     alt=composed.chart_alt,
                 )
                 chart = Outgoing.in_digest_thread(

@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core import Core
 from bot.durations import after, format_duration
@@ -214,16 +214,16 @@ async def _record_ack(
     assert flag.id is not None
     if flag.kind is not FlagKind.ESCALATE:
         raise InvalidState(
-            f"{flag.key} is a recurring flag; its theme's product team sets its status."
+            f"*{flag.key}* is a recurring flag; its theme's product team sets its status."
         )
     if not flag.is_open:
-        raise InvalidState(f"{flag.key} is already resolved; there is nothing to acknowledge.")
+        raise InvalidState(f"*{flag.key}* is already resolved; there is nothing to acknowledge.")
     await require_may_change(core, flag, actor, acting_from)
     now = core.clock.now()
     owner = flag.acknowledged_by
     if owner is not None:
         if owner.user_id == actor.user_id:
-            return _AckOutcome(flag, Reply(Message(f"You already own {flag.key}.")), None)
+            return _AckOutcome(flag, Reply(Message(f"You already own *{flag.key}*.")), None)
         await uow.timeline.add(
             TimelineEvent(
                 flag.id,
@@ -234,7 +234,7 @@ async def _record_ack(
             )
         )
         text = (
-            f"{flag.key} was already acknowledged by {owner.mention}; they stay the owner. "
+            f"*{flag.key}* was already acknowledged by {owner.mention}; they stay the owner. "
             "Your acknowledgement is on the timeline."
         )
         return _AckOutcome(flag, Reply(Message(text)), None)
@@ -253,10 +253,15 @@ async def _record_ack(
 def _who_is_told(flag: Flag, actor: Person) -> str:
     """Who hears of an acknowledgement: the reporter (unless it is them), and a burst's."""
     reporter = flag.reporter.user_id != actor.user_id
-    if flag.joined_count:
-        joined = f"{flag.joined_count} escalation{'s' if flag.joined_count != 1 else ''} joined"
-        told = "its reporter and theirs have" if reporter else "their reporters have"
-        return f" The {joined} to it are yours too; {told} been told."
+    count = flag.joined_count
+    if count:
+        joined = "The escalation" if count == 1 else f"The {count} escalations"
+        are = "is" if count == 1 else "are"
+        if reporter:
+            told = "the reporters have"
+        else:
+            told = "its reporter has" if count == 1 else "their reporters have"
+        return f" {joined} joined to it {are} yours too; {told} been told."
     return " The reporter has been told." if reporter else ""
 
 
@@ -327,9 +332,14 @@ async def _acknowledge_burst(
             flag.reporter,
             actor,
             f"Your escalation *{flag.key}* ({flag.summary}) was acknowledged by {actor.mention} "
-            f"with {lead.key}, the same problem, {format_duration(now - flag.created_at)} after "
-            "you raised it.",
+            f"with *{lead.key}*, the same problem, {_since_raised(now - flag.created_at)}.",
         )
+
+
+def _since_raised(delta: timedelta) -> str:
+    if delta < timedelta(minutes=1):
+        return "within a minute of you raising it"
+    return f"{format_duration(delta)} after you raised it"
 
 
 async def _acknowledge_with(

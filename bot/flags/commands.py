@@ -44,7 +44,7 @@ USAGE = {
     "themes": "/flag themes",
     "theme": "/flag theme #tag ack | planned [note] | fixed [release] | wontfix <reason> "
     "| owner <channel> | merge #other-tag",
-    "move": "/flag move F-12 #tag (or `new` for a theme of its own)",
+    "move": "/flag move F-12 #tag|new",
     "stats": "/flag stats",
     "help": "/flag help",
 }
@@ -402,8 +402,8 @@ def _note(name: str, text: str) -> str | None:
 
 def _snooze_duration(text: str) -> timedelta:
     if not text:
-        raise _usage("snooze", "Say for how long, like 30m, 2h or 1d.")
-    allowed = "from 1m to 14d, like 30m, 2h or 1d"
+        raise _usage("snooze", "Say for how long, from 1m to 14d.")
+    allowed = "for 1m to 14d"
     if ZERO.match(text):
         raise _usage("snooze", f"A snooze of `{_clip(text)}` holds nothing; snooze {allowed}.")
     try:

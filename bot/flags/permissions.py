@@ -15,7 +15,7 @@ async def require_may_change(
     """Raise NotAllowed, saying who can, unless `actor` may change `flag`."""
     if not await may_change(core.config, core.directory, flag, actor, acting_from):
         raise NotAllowed(
-            f"You cannot change {flag.key}: only {who_may_change(core.config, flag)} can. "
+            f"You cannot change *{flag.key}*: only {who_may_change(core.config, flag)} can. "
             "Nothing was changed."
         )
 

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from bot.actions import ActionId
 from bot.config.models import FrontlineConfig, TicketsConfig
-from bot.durations import after, ago, format_duration
+from bot.durations import after, ago, format_duration, span
 from bot.flags.commands import USAGE
 from bot.flags.models import (
     CustomerRef,
@@ -20,11 +20,13 @@ from bot.flags.models import (
     TimelineEvent,
 )
 from bot.messages import Button, ButtonStyle, Field, Message
+from bot.reactions import reaction_shown
 from bot.silence.wording import due_words, local_time, standing_words
 
 __all__ = ["local_time"]  # re-exported: where flags' times are formatted
 
 SEVERITY_LABEL = {Severity.HIGH: "🔴 high", Severity.NORMAL: "🟠 normal", Severity.LOW: "⚪ low"}
+KIND_WORD = {FlagKind.ESCALATE: "Escalation", FlagKind.RECURRING: "Recurring problem"}
 
 
 def customer_refs_text(refs: Sequence[CustomerRef], tickets: TicketsConfig) -> str:
@@ -87,7 +89,7 @@ def escalation_post(
         text=headline,
         fields=tuple(fields),
         buttons=flag_buttons(flag),
-        footer=_post_footer(flag),
+        footer=_post_footer(flag, config),
     )
 
 
@@ -122,14 +124,24 @@ def _deadline_fields(flag: Flag, now: datetime, config: FrontlineConfig) -> list
     return fields
 
 
-def _post_footer(flag: Flag) -> str:
+def _post_footer(flag: Flag, config: FrontlineConfig) -> str:
     timeline = f"Timeline: `/flag show {flag.key}`"
     if flag.is_open and flag.acknowledged_by is None:
-        return (
-            "Acknowledge here: the button, a reply like `ack` / `on it`, or a ✅ reaction. "
-            + timeline
-        )
+        return f"{_ways_to_acknowledge(config)} {timeline}"
     return timeline
+
+
+def _ways_to_acknowledge(config: FrontlineConfig) -> str:
+    """`To acknowledge: press *Acknowledge*, reply `ack` or `on it`, or react ✅.`, as set up."""
+    ways = ["press *Acknowledge*"]
+    words = config.acknowledgement.words[:2]
+    if words:
+        ways.append("reply " + " or ".join(f"`{word}`" for word in words))
+    reactions = config.acknowledgement.reactions[:1]
+    if reactions:
+        ways.append(f"react {reaction_shown(reactions[0])}")
+    listed = ", ".join(ways[:-1]) + f", or {ways[-1]}" if len(ways) > 1 else ways[0]
+    return f"To acknowledge: {listed}."
 
 
 def flag_buttons(flag: Flag) -> tuple[Button, ...]:
@@ -149,7 +161,7 @@ def flag_buttons(flag: Flag) -> tuple[Button, ...]:
 
 def flag_line(flag: Flag, now: datetime, config: FrontlineConfig) -> str:
     """A flag in one line, for lists like `/flag mine`."""
-    parts = [f"*{flag.key}* {flag.kind.value}", flag.summary]
+    parts = [f"*{flag.key}* {KIND_WORD[flag.kind].lower()}", flag.summary]
     if flag.customer_refs:
         parts.append(customer_refs_text(flag.customer_refs, config.tickets))
     parts.append(status_line(flag))
@@ -186,9 +198,6 @@ _EVENT_VERB = {
     EventKind.JOINED: "joined",
     EventKind.DELIVERY_FAILED: "delivery failed",
 }
-
-
-KIND_WORD = {FlagKind.ESCALATE: "Escalation", FlagKind.RECURRING: "Recurring problem"}
 
 
 def timeline_message(
@@ -239,7 +248,7 @@ class _Waits:
         if event.kind is EventKind.CUSTOMER_UPDATED and flag.has_customer:
             waited, self._heard = event.at - self._heard, event.at
             promise = format_duration(self._policy.update_every)
-            return f"the customer waited {format_duration(waited)} for it — promise {promise}"
+            return f"the customer waited {span(waited)} for it — promise {promise}"
         if event.kind is EventKind.RESOLVED:
             return after(event.at - flag.created_at)
         return None
@@ -265,10 +274,12 @@ def help_message() -> Message:
         "escalate": "a customer needs help now; posted to the escalation channel for a manager",
         "update": "you updated the customer: restarts the update clock",
         "resolve": "close the flag: clocks stop, the post is updated, the reporter is told",
-        "snooze": "pause the update reminder for a while",
+        "snooze": "hold the customer update reminders for a while",
         "show": "the flag's timeline: who did what when, and where it waited",
         "mine": "your open flags and when their customers are next due an update",
         "themes": "the recurring themes and how often they were flagged this week",
+        "move": "your recurring flag is in the wrong theme: move it, or start a new one",
+        "theme": "for the owning team: set a routed theme's status, re-route it, merge two",
         "stats": "team-level figures for this week",
         "help": "this list",
     }

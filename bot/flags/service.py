@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.actions import ActionId
 from bot.core import Core
-from bot.durations import format_duration
+from bot.durations import ago, format_duration
 from bot.errors import FlagNotFound, InvalidState
 from bot.escalations.bursts import burst_lead, wants_vector
 from bot.escalations.service import (
@@ -120,7 +120,7 @@ async def raise_flag(
         return Reply(
             Message(
                 f"🚩 *{flag.key}* joined *{lead.key}*, the same problem escalated "
-                f"{format_duration(now - lead.created_at)} ago: see {POST_LINK} "
+                f"{ago(now - lead.created_at)}: see {POST_LINK} "
                 f"({affected} customers affected).{owner}{clock}"
             ),
             after_post_of=lead.id,
@@ -128,8 +128,9 @@ async def raise_flag(
     if not posted:
         return Reply(
             Message(
-                f"🚩 *{flag.key}* is recorded, but posting it to the escalation channel failed; "
-                f"`/flag show {flag.key}` says why. Tell your Frontline admin.{clock}"
+                f"🚩 *{flag.key}* is recorded, but posting it to the escalation channel failed, "
+                "so no manager has seen it: tell one yourself, and tell your Frontline admin. "
+                f"`/flag show {flag.key}` says why.{clock}"
             )
         )
     return Reply(
@@ -166,7 +167,7 @@ async def _load(uow: UnitOfWork, actor: Person, number: int) -> Flag:
 def _require_open(flag: Flag) -> None:
     if not flag.is_open:
         who = f" by {flag.resolved_by.mention}" if flag.resolved_by else ""
-        raise InvalidState(f"{flag.key} was already resolved{who}.")
+        raise InvalidState(f"*{flag.key}* was already resolved{who}.")
 
 
 async def record_customer_update(
@@ -201,7 +202,12 @@ async def record_customer_update(
             )
         await uow.commit()
     if not flag.has_customer:
-        return Reply(Message(f"Noted on *{flag.key}*. It has no customer attached, so no clock."))
+        return Reply(
+            Message(
+                f"Noted on *{flag.key}*. It has no customer attached, so there is no update "
+                "clock to restart."
+            )
+        )
     return Reply(Message(f"Customer update recorded on *{flag.key}*; next one due by {due}."))
 
 
@@ -255,8 +261,8 @@ def _snooze_words(core: Core, flag: Flag, now: datetime, until: datetime, due_la
         )
     else:
         resume = deadlines.next_sending_time(until)
-        text = f"*{flag.key}* snoozed until {when}; reminders resume {local_time(resume, tz)}"
-        text += " (business hours)." if resume != until else "."
+        text = f"*{flag.key}* snoozed until {when}; reminders resume "
+        text += f"{local_time(resume, tz)}, in business hours." if resume != until else "then."
     if not deadlines.around_the_clock and until > core.config.calendar.next_business_day_end(now):
         text += " That is past the next business day."
     if flag.kind is FlagKind.ESCALATE and flag.acknowledged_by is None:
@@ -288,15 +294,30 @@ async def resolve(
             silence = f"customer update {format_duration(now - silent_since)} overdue"
             detail = f"{detail} ({silence})" if detail else silence
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.RESOLVED, actor, detail))
-        suffix = f": {note}" if note else ""
+        suffix = f": {note}" if note else "."
         await refresh_post(core, uow, flag)
         await say_in_thread(core, uow, flag, f"✔️ Resolved by {actor.mention}{suffix}")
-        told = f"*{flag.key}* ({flag.summary}) was resolved by {actor.mention}{suffix}"
-        await tell_person(core, uow, flag, flag.reporter, actor, f"Your flag {told}")
+        what = f"*{flag.key}* ({flag.summary})"
+        by = f"was resolved by {actor.mention}{suffix}"
+        yours = "Your escalation" if flag.kind is FlagKind.ESCALATE else "Your flag"
+        await tell_person(core, uow, flag, flag.reporter, actor, f"{yours} {what} {by}")
         if owner is not None and owner.user_id != flag.reporter.user_id:
-            await tell_person(core, uow, flag, owner, actor, f"The escalation you own, {told}")
+            owned = f"The escalation you own, {what}, {by}"
+            await tell_person(core, uow, flag, owner, actor, owned)
         await uow.commit()
-    return Reply(Message(f"*{flag.key}* resolved."))
+    return Reply(Message(f"*{flag.key}* resolved.{_resolve_told(flag, owner, actor)}"))
+
+
+def _resolve_told(flag: Flag, owner: Person | None, actor: Person) -> str:
+    """Who heard of a resolve: the reporter and the owner, unless they resolved it."""
+    told = []
+    if flag.reporter.user_id != actor.user_id:
+        told.append("reporter")
+    if owner is not None and owner.user_id not in (actor.user_id, flag.reporter.user_id):
+        told.append("owner")
+    if not told:
+        return ""
+    return f" Its {' and '.join(told)} {'has' if len(told) == 1 else 'have'} been told."
 
 
 async def show_flag(

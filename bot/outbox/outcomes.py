@@ -62,20 +62,20 @@ async def report_undelivered(
     if outgoing.purpose == FAILURE_NOTICE:
         return  # a notice about a failure that fails itself is logged, never re-notified
     now = core.clock.now()
+    triage = core.config.channels_for(outgoing.platform).triage
     flag = await uow.flags.get_by_id(outgoing.flag_id) if outgoing.flag_id is not None else None
     if flag is not None and flag.id is not None:
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.DELIVERY_FAILED, None, detail))
         if outgoing.kind is not OutgoingKind.ANSWER and not _is_to_reporter(outgoing, flag):
             text = (
                 f"⚠️ Frontline could not deliver the {outgoing.purpose} of your flag "
-                f"*{flag.key}* ({flag.summary}): {error.reason}. Your Frontline admin has been "
-                f"told; `/flag show {flag.key}` has the details."
+                f"*{flag.key}* ({flag.summary}): {error.reason}. {_reported(bool(triage))} "
+                f"`/flag show {flag.key}` has the details."
             )
             notice = Outgoing.direct(flag.reporter, Message(text), purpose=FAILURE_NOTICE)
             await uow.outbox.record(notice, now)
     if outgoing.kind is OutgoingKind.ANSWER:
         return  # the person who acted is the one who missed it; the log has it
-    triage = core.config.channels_for(outgoing.platform).triage
     if triage:
         about = f" of *{flag.key}*" if flag is not None else ""
         fix = f"\nFix: {error.admin_hint}" if error.admin_hint else ""
@@ -88,12 +88,21 @@ async def report_undelivered(
         await uow.outbox.record(notice, now)
 
 
-def post_failed_answer(flag: Flag) -> Message:
-    """The answer to the reporter when their escalation could not be posted."""
+def post_failed_answer(flag: Flag, *, reported: bool) -> Message:
+    """The answer to the reporter when their escalation could not be posted.
+
+    `reported`: the failure was posted to the triage channel (one is configured).
+    """
     return Message(
-        f"🚩 *{flag.key}* is recorded, but posting it to the escalation channel failed; "
-        f"`/flag show {flag.key}` says why. Your Frontline admin has been told."
+        f"🚩 *{flag.key}* is recorded, but posting it to the escalation channel failed, so no "
+        f"manager has seen it: tell one yourself. {_reported(reported)} "
+        f"`/flag show {flag.key}` says why."
     )
+
+
+def _reported(reported: bool) -> str:
+    """Who knows of a failed delivery: the triage channel, when there is one."""
+    return "It was reported in the triage channel." if reported else "Tell your Frontline admin."
 
 
 def _is_to_reporter(outgoing: Outgoing, flag: Flag) -> bool:

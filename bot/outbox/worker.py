@@ -274,7 +274,9 @@ class DeliveryWorker:
         if outgoing.links_post:
             if post is None and post_state in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED):
                 assert flag is not None
-                return replace(outgoing, message=post_failed_answer(flag))
+                triage = self._core.config.channels_for(flag.platform).triage
+                failed = post_failed_answer(flag, reported=bool(triage))
+                return replace(outgoing, message=failed)
             return replace(outgoing, message=await self._with_post_link(outgoing.message, post))
         if post is None:
             raise _Skip("its escalation post was never delivered")

@@ -82,7 +82,8 @@ def grouped_owner_reminder(steps: Sequence[Step], config: FrontlineConfig) -> Me
     text = (
         f"⏰ {len(steps)} customers are waiting for an update from you:\n"
         + "\n".join(lines)
-        + "\nUpdate each one, then press its *Customer updated* (or `/flag update F-n`)."
+        + "\nUpdate each one, then press that flag's *Customer updated* "
+        + f"(or `/flag update {steps[0].flag.key}`, and so on)."
         + (late_note(late, tz) if late else "")
     )
     buttons = tuple(b for s in steps for b in _update_buttons(s.flag, f"{s.flag.key}: "))
@@ -98,7 +99,7 @@ def _what_waits(step: Step, config: FrontlineConfig) -> str:
             f"{local_time(step.due, tz)} (target {format_duration(policy.ack_within)})"
         )
     return (
-        f"has a customer ({_customer(flag, config)}) waiting for an update since "
+        f"has a customer ({_customer(flag, config)}) due an update since "
         f"{local_time(step.due, tz)} (promise: every {format_duration(policy.update_every)}); "
         "its owner was reminded"
     )
@@ -136,12 +137,18 @@ def manager_message(steps: Sequence[Step], config: FrontlineConfig) -> Message:
         )
         buttons = _ack_button(flag) if step.clock is ClockKind.ACK else ()
         return Message(text, buttons=buttons)
-    lines = [f"• *{s.flag.key}* {s.flag.summary} {_what_waits(s, config)}" for s in steps]
+    # One count in the heading when every flag is at the same nudge, else one per line.
+    same = len({s.position for s in steps}) == 1
+    lines = [
+        f"• *{s.flag.key}* ({s.flag.summary}) {_what_waits(s, config)}"
+        + ("" if same else _count(s))
+        for s in steps
+    ]
     late = next((s for s in steps if s.late_since is not None), None)
     text = (
-        f"⏰ {len(steps)} flags need a manager:\n"
+        f"⏰ {len(steps)} flags need a manager{_count(steps[0]) if same else ''}:\n"
         + "\n".join(lines)
-        + "\n`/flag show F-n` has each one's timeline."
+        + f"\nEach one's timeline: `/flag show {steps[0].flag.key}`, and so on."
         + (late_note(late, tz) if late else "")
     )
     buttons = tuple(

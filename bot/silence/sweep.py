@@ -216,19 +216,19 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
             await say_in_thread(
                 core, uow, flag, owner_reminder(steps[0], core.config, in_thread=True)
             )
-            how = f"reminded {owner.mention} in the thread"
+            how = f"{owner.mention}, in the thread"
         elif len(steps) == 1:
             flag = steps[0].flag
             message = owner_reminder(steps[0], core.config, in_thread=False)
             await uow.outbox.record(
                 Outgoing.direct(owner, message, purpose="reminder", flag_id=flag.id), plan.now
             )
-            how = f"reminded {owner.mention} by direct message"
+            how = f"{owner.mention}, by direct message"
         else:
             message = grouped_owner_reminder(steps, core.config)
             await uow.outbox.record(Outgoing.direct(owner, message, purpose="reminder"), plan.now)
             others = plural(len(steps) - 1, "other flag")
-            how = f"reminded {owner.mention} by direct message, with {others}"
+            how = f"{owner.mention}, by direct message with {others}"
         for step in steps:
             await _record(plan, uow, step, EventKind.REMINDED, how)
     for key, steps in plan.manager_steps.items():

@@ -33,7 +33,7 @@ async def move_flag(
         if flag is None:
             raise FlagNotFound(flag_key(number))
         if flag.kind is not FlagKind.RECURRING or flag.id is None:
-            raise InvalidState(f"{flag.key} is an escalation; only recurring flags have themes.")
+            raise InvalidState(f"*{flag.key}* is an escalation; only recurring flags have themes.")
         await require_may_change(core, flag, actor, acting_from)
         old = await uow.themes.get(flag.theme_id) if flag.theme_id else None
         if slug is None:
@@ -47,7 +47,7 @@ async def move_flag(
                 )
             target = found
         if old is not None and target.id == old.id:
-            raise InvalidState(f"{flag.key} is already in #{target.slug}.")
+            raise InvalidState(f"*{flag.key}* is already in *#{target.slug}*.")
         flag.theme_id = target.id
         await uow.flags.save(flag)
         moved_from = f" (moved from #{old.slug})" if old is not None else ""
@@ -59,7 +59,7 @@ async def move_flag(
         routed = await after_new_flag(core, uow, target, flag, now)
         await uow.commit()
     core.themes.forget(actor.workspace_id)
-    return Reply(Message(f"{flag.key} moved to theme *#{target.slug}*.{routed}"))
+    return Reply(Message(f"*{flag.key}* moved to theme *#{target.slug}*.{routed}"))
 
 
 async def suggest_themes(
@@ -71,7 +71,7 @@ async def suggest_themes(
         if flag is None:
             raise FlagNotFound(flag_key(number))
         if flag.kind is not FlagKind.RECURRING:
-            raise InvalidState(f"{flag.key} is an escalation; only recurring flags have themes.")
+            raise InvalidState(f"*{flag.key}* is an escalation; only recurring flags have themes.")
         await require_may_change(core, flag, actor, acting_from)
         current = await uow.themes.get(flag.theme_id) if flag.theme_id else None
         others = await core.themes.alternatives(uow, flag, SUGGESTED)
@@ -81,5 +81,11 @@ async def suggest_themes(
         lines.extend(
             f"• {theme_title(theme)} — `/flag move {flag.key} #{theme.slug}`" for theme in others
         )
-    lines.append(f"None of these: `/flag move {flag.key} new` starts a theme of its own.")
+    if others:
+        lines.append(f"None of these: `/flag move {flag.key} new` starts a theme of its own.")
+    else:
+        lines.append(
+            f"No other theme is close. `/flag move {flag.key} #tag` moves it to a theme you "
+            f"name; `/flag move {flag.key} new` starts a theme of its own."
+        )
     return Reply(Message("\n".join(lines)))

@@ -36,6 +36,7 @@ from bot.themes.routing import (
     refresh_post,
     say_in_theme_thread,
 )
+from bot.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ async def _require_may_change(
         return
     raise NotAllowed(
         f"Only people in the channel that owns #{theme.slug} (<#{place.channel_id}>) and the "
-        "on-duty managers can change its status."
+        "on-duty managers can change it. Nothing was changed."
     )
 
 
@@ -110,7 +111,7 @@ async def _set_status(
 ) -> Reply:
     assert theme.id is not None
     if theme.status is status and (note or None) == theme.status_note:
-        raise InvalidState(f"#{theme.slug} is already {STATUS_LABEL[status]}.")
+        raise InvalidState(f"#{theme.slug} is already marked {STATUS_LABEL[status]}.")
     if status is ThemeStatus.WONT_FIX and not note:
         raise UsageError(
             f"Won't fix needs a reason, passed on to every agent who flagged it: "
@@ -140,8 +141,8 @@ async def _set_status(
         theme.loop_closed_at = now
         await uow.themes.save(theme)
     log.info("theme %d is now %s", theme.id, status.value)
-    agents = f" {told} agent{'s' if told != 1 else ''} told, with their customers." if told else ""
-    return Reply(Message(f"#{theme.slug} is now *{STATUS_LABEL[status]}*.{agents}"))
+    agents = f" {plural(told, 'agent')} told, with their customers." if told else ""
+    return Reply(Message(f"#{theme.slug} is now marked *{STATUS_LABEL[status]}*.{agents}"))
 
 
 async def close_loop(
@@ -171,10 +172,9 @@ async def close_loop(
     if leads:
         customers = len({ref for f in flags for ref in f.customer_refs})
         line = (
-            f"🔁 {theme_title(theme)} is now *{status_sentence(theme)}* "
-            f"({len(flags)} flag{'s' if len(flags) != 1 else ''}, {customers} "
-            f"customer{'s' if customers != 1 else ''}); {len(by_agent)} "
-            f"agent{'s' if len(by_agent) != 1 else ''} told."
+            f"🔁 *{_decision(theme)}*: {theme_title(theme)} ({plural(len(flags), 'flag')}, "
+            f"{plural(customers, 'customer')}); {plural(len(by_agent), 'agent')} told."
+            f"{_decision_note(theme)}"
         )
         place = Conversation(platform, theme.workspace_id, leads)
         await uow.outbox.record(
@@ -182,6 +182,22 @@ async def close_loop(
             now,
         )
     return len(by_agent)
+
+
+def _decision(theme: Theme) -> str:
+    """`Fixed in 4.2`, `Planned`, `Won't fix`: the status, with the release of a fix."""
+    if theme.status is ThemeStatus.FIXED:
+        return status_words(theme)
+    label = STATUS_LABEL[theme.status]
+    return label[:1].upper() + label[1:]
+
+
+def _decision_note(theme: Theme) -> str:
+    """A plan's note or a won't-fix reason, after the summary line."""
+    if theme.status is ThemeStatus.FIXED or not theme.status_note:
+        return ""
+    what = "Reason" if theme.status is ThemeStatus.WONT_FIX else "Note"
+    return f" {what}: {theme.status_note}"
 
 
 def loop_message(theme: Theme, flags: Sequence[Flag], config: FrontlineConfig) -> Message:
@@ -298,7 +314,7 @@ async def _merge(core: Core, uow: UnitOfWork, theme: Theme, actor: Person, rest:
     core.themes.forget(theme.workspace_id)
     return Reply(
         Message(
-            f"#{theme.slug} is merged into #{target.slug}: {len(moved)} "
-            f"flag{'s' if len(moved) != 1 else ''} moved; the tag #{theme.slug} now leads there."
+            f"#{theme.slug} is merged into #{target.slug}: {plural(len(moved), 'flag')} moved; "
+            f"the tag #{theme.slug} now leads there."
         )
     )

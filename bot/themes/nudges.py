@@ -11,6 +11,7 @@ from bot.messages import Message
 from bot.themes.models import Theme, ThemeStatus
 from bot.themes.rendering import theme_buttons
 from bot.themes.routing import say_in_theme_thread
+from bot.words import plural
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -40,7 +41,7 @@ def nudge_message(theme: Theme, flags: int, now: datetime) -> Message:
     waited = format_duration(now - theme.routed_at) if theme.routed_at else "a while"
     return Message(
         f"⏰ This theme came here {waited} ago and nobody has acknowledged it yet; it has "
-        f"{flags} flag{'s' if flags != 1 else ''} from agents whose customers wait on it. "
-        "Acknowledge it, or press Not ours if another team owns it.",
+        f"{plural(flags, 'flag')} so far. Press *Acknowledge*, or *Not ours* if another team "
+        "owns it.",
         buttons=theme_buttons(theme),
     )

@@ -81,8 +81,8 @@ def theme_post(
         text="\n".join(lines),
         fields=tuple(fields),
         buttons=theme_buttons(theme),
-        footer="Status changes are told to every agent who flagged this theme, "
-        "with their customers.",
+        footer="*Planned*, *Fixed* and *Won't fix* are told to every agent who flagged this "
+        "theme, with their customers.",
     )
 
 

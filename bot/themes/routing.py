@@ -20,6 +20,7 @@ from bot.outbox.models import Outgoing, OutgoingKind
 from bot.ports import UnitOfWork
 from bot.themes.models import Theme, ThemeStatus
 from bot.themes.rendering import theme_post, theme_title, thread_line
+from bot.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,10 @@ async def after_new_flag(
     if theme.routed_at is not None:
         await refresh_post(core, uow, theme, flags, now)
         await say_in_theme_thread(uow, theme, thread_line(flag, core.config), now)
-        return " It is already with the owning team; your flag was added to the theme's thread."
+        return (
+            f" It is already with {_channel_words(theme_place(theme))}; your flag was added to "
+            "the theme's thread."
+        )
     if not threshold_reached(core.config, theme, flags, now):
         return ""
     return await route(core, uow, theme, flags, flag, now)
@@ -88,7 +92,10 @@ async def route(
         )
         log.warning("%s", detail)
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.DELIVERY_FAILED, None, detail))
-        return " It reached the threshold, but no channel is configured to send it to."
+        return (
+            " It reached the threshold, but no channel is set up to receive it: tell your "
+            "Frontline admin."
+        )
     theme.owner_channel = place
     theme.routed_at = now
     theme.nudge_at = nudge_time(core, now)
@@ -99,7 +106,11 @@ async def route(
         TimelineEvent(flag.id, now, EventKind.ROUTED, None, f"#{theme.slug} to {place.channel_id}")
     )
     log.info("theme %d routed in workspace %s", theme.id, theme.workspace_id)
-    return f" That makes {len(flags)}: the theme was sent to the owning team."
+    return f" That makes {plural(len(flags), 'flag')}: the theme was sent to <#{place.channel_id}>."
+
+
+def _channel_words(place: Conversation | None) -> str:
+    return f"<#{place.channel_id}>" if place is not None else "the owning team"
 
 
 def theme_place(theme: Theme) -> Conversation | None:
@@ -160,7 +171,7 @@ async def _regression(
     )
     text = (
         f"⚠️ *Regression:* {theme_title(theme)} was flagged again ({flag.key}) "
-        f"{when}{release}. It is open again."
+        f"{when}{release}. It is open again: set its status on the theme's post."
     )
     place = owner_channel(core.config, theme, flag.platform)
     if place is not None:

@@ -10,6 +10,7 @@ from bot.messages import Conversation, Message, Person, Reply
 from bot.ports import UnitOfWork
 from bot.themes.models import Theme
 from bot.themes.rendering import STATUS_LABEL, theme_title
+from bot.words import plural
 
 WEEK = timedelta(days=7)
 SHOWN = 25
@@ -22,14 +23,14 @@ async def weekly_count(uow: UnitOfWork, theme: Theme, now: datetime) -> int:
 
 
 def trend(this_week: int, last_week: int) -> str:
-    """`↑ from 2`, `↓ from 5`, `= last week` or `new this week`."""
+    """`↑ from 2`, `↓ from 5`, `as many as last week`, `new` or `none last week either`."""
     if last_week == 0:
-        return "new this week" if this_week else "quiet"
+        return "new" if this_week else "none last week either"
     if this_week > last_week:
         return f"↑ from {last_week}"
     if this_week < last_week:
         return f"↓ from {last_week}"
-    return "= last week"
+    return "as many as last week"
 
 
 async def list_themes(
@@ -66,7 +67,8 @@ async def list_themes(
             hidden.add(theme.id or 0)
         owner = f"<#{theme.owner_channel.channel_id}>" if theme.owner_channel else "not routed yet"
         lines.append(
-            f"{title} · {n} this week ({trend(n, last)}) · {owner} · {STATUS_LABEL[theme.status]}"
+            f"{title} · {plural(n, 'flag')} this week ({trend(n, last)}) · {owner} · "
+            f"{STATUS_LABEL[theme.status]}"
         )
     if len(counted) > SHOWN:
         lines.append(f"…and {len(counted) - SHOWN} more")

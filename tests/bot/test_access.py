@@ -62,7 +62,12 @@ async def test_a_stranger_elsewhere_changes_nothing_and_is_told_who_can(who: str
     for text in ("snooze F-1 14d", "update F-1 told them", "resolve F-1 done"):
         with pytest.raises(NotAllowed) as refused:
             await command(world, "eve", text)
-        assert "only its reporter, its owner or an on-duty manager" in refused.value.user_message
+        expected = {
+            "managers": "only its reporter, its owner or an on-duty manager can.",
+            "anyone": "only its reporter, its owner, an on-duty manager, or someone in the "
+            "escalation channel or in the conversation where it was raised can.",
+        }[who]
+        assert f"You cannot change *F-1*: {expected}" in refused.value.user_message
         assert "Nothing was changed." in refused.value.user_message
     elsewhere = MessageRef(Conversation("slack", WS, "D-eve"), "1.2")  # a button in a DM
     with pytest.raises(NotAllowed):

@@ -38,6 +38,7 @@ async def test_an_outage_makes_one_post_with_a_thread_line_per_joined_flag() -> 
         "eve", await world.flag("eve", "escalate EU cards fail at checkout")
     )
     assert "joined *F-1*" in answer and "4 customers affected" in answer
+    assert "the same problem escalated just now" in answer
 
 
 async def test_acknowledging_the_post_acknowledges_every_joined_flag_and_tells_each_reporter() -> (
@@ -51,8 +52,12 @@ async def test_acknowledging_the_post_acknowledges_every_joined_flag_and_tells_e
     assert all(
         f is not None and f.acknowledged_by and f.acknowledged_by.user_id == "maria" for f in flags
     )
-    told = {dm.person.user_id for dm in world.chat.of_kind("dm") if dm.person}
-    assert told == {"ana", "bob", "eve"}
+    told = {dm.person.user_id: dm.message.text for dm in world.chat.of_kind("dm") if dm.person}
+    assert set(told) == {"ana", "bob", "eve"}
+    assert told["bob"].endswith(
+        "was acknowledged by <@maria> with *F-1*, the same problem, within a minute of you "
+        "raising it."
+    )
     # Each keeps its own customer and update clock.
     assert flags[1] is not None and flags[1].update_due_at is not None
     assert flags[1].customer_refs != flags[0].customer_refs  # type: ignore[union-attr]
@@ -91,6 +96,16 @@ async def test_the_acknowledger_is_told_truly_who_was_told() -> None:
     await outage(world)
     reply = await world.press("maria", ActionId.ACKNOWLEDGE, "2")
     assert reply.message.text == (
-        "You own *F-2* now. The 2 escalations joined to it are yours too; its reporter and "
-        "theirs have been told."
+        "You own *F-2* now. The 2 escalations joined to it are yours too; the reporters have "
+        "been told."
+    )
+
+
+async def test_the_reporter_acknowledging_their_own_burst_hears_whose_reporters_were_told() -> None:
+    world = burst_world()
+    await world.flag("ana", "escalate checkout fails for all EU cards ZD-1 sev:high")
+    await world.flag("bob", "escalate EU card payments failing at checkout ZD-2")
+    reply = await world.press("ana", ActionId.ACKNOWLEDGE, "1")
+    assert reply.message.text == (
+        "You own *F-1* now. The escalation joined to it is yours too; its reporter has been told."
     )

@@ -262,6 +262,7 @@ async def test_a_permanent_refusal_is_given_up_at_once_and_reported(bench: Bench
     dm, triage = bench.chat.delivered("dm"), bench.chat.delivered("post")
     assert [c.target for c in dm] == [flag.reporter.user_id]
     assert "could not deliver the escalation post of your flag *F-1*" in dm[0].message.text
+    assert "It was reported in the triage channel." in dm[0].message.text
     assert [c.target for c in triage] == [TRIAGE]
     assert "Fix: invite the bot to #esc" in triage[0].message.text
     assert f"`frontline outbox retry {post_id}`" in triage[0].message.text
@@ -281,6 +282,21 @@ async def test_a_failed_dm_to_the_reporter_only_goes_on_the_timeline_when_no_tri
     assert await bench.status(dm_id) is DeliveryStatus.DEAD
     assert await bench.events(flag) == [(EventKind.DELIVERY_FAILED, "reminder: user_not_found")]
     assert bench.notices() == []
+
+
+async def test_without_a_triage_channel_the_reporter_is_asked_to_tell_the_admin() -> None:
+    bench = make_bench(triage=None)
+    flag = await bench.add_flag()
+    await bench.record(escalation_post(flag))
+    bench.chat.fail("post", DeliveryError("not_in_channel"))
+
+    await bench.worker.drain()
+
+    (dm,) = bench.chat.delivered("dm")
+    assert "could not deliver the escalation post of your flag *F-1*" in dm.message.text
+    assert "Tell your Frontline admin." in dm.message.text
+    assert "triage" not in dm.message.text
+    assert bench.chat.delivered("post") == []
 
 
 async def test_a_failure_notice_that_fails_is_never_notified_again(bench: Bench) -> None:
@@ -461,7 +477,9 @@ async def test_an_answer_about_a_post_that_was_given_up_says_the_post_failed(
     await bench.worker.drain()
 
     (answered,) = bench.chat.delivered("answer")
-    assert answered.message == post_failed_answer(flag)
+    assert answered.message == post_failed_answer(flag, reported=True)
+    assert "so no manager has seen it: tell one yourself" in answered.message.text
+    assert "It was reported in the triage channel." in answered.message.text
     assert "F-1" in answered.message.text and POST_LINK not in answered.message.text
 
 

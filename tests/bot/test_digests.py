@@ -70,7 +70,7 @@ async def test_each_owner_channel_and_the_leads_get_their_digest_on_monday(world
 
     [product] = posts_to(world, "C-identity")
     assert product.startswith("📊 *Product digest: week 48, 23\N{EN DASH}29 Nov 2026*")
-    assert "4 flags this week on your 1 theme (0 last week)." in product
+    assert "4 flags this week on your theme (0 last week)." in product
     line = "*#sso — SSO loops after reset* · 4 flags (0 last week ↑) · 2 customers · open"
     assert line in product
     assert "> SSO loop once more — F-4" in product  # the latest quotes first
@@ -83,7 +83,8 @@ async def test_each_owner_channel_and_the_leads_get_their_digest_on_monday(world
         "1 escalation, 4 recurring; last week: 0 escalations, 0 recurring"
     )
     assert fields["Time to acknowledge"].startswith("median 10 min, 90% within 10 min")
-    assert fields["Recurrence"].startswith("75% of 4 on known themes")  # the first made it
+    # The first flag made the theme; the other three joined it.
+    assert fields["Recurrence"].startswith("75% of 4 recurring flags joined an existing theme")
     assert "mgr" not in str(flow) and "ana" not in str(flow)  # team figures only
 
     # The chart, in the product digest's thread: a PNG of 800 by 400.
@@ -91,6 +92,7 @@ async def test_each_owner_channel_and_the_leads_get_their_digest_on_monday(world
     assert chart.ref is not None and chart.ref.thread_id is not None
     image = chart.message.image
     assert image is not None and png_size(image.png) == (800, 400)
+    assert image.title == "Flags per week, the 8 weeks to week 48, 23\N{EN DASH}29 Nov 2026"
     assert "#sso — SSO loops after reset: 0, 0, 0, 0, 0, 0, 0, 4" in image.alt
 
 
@@ -180,4 +182,28 @@ async def test_weeks_and_schedules_follow_the_configured_time_zone() -> None:
     world.clock.set(datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
     await send_due_digests(world.core)
     [product] = posts_to(world, "C-identity")
-    assert "week 48" in product and "1 flag this week on your 1 theme" in product
+    assert "week 48" in product and "1 flag this week on your theme" in product
+
+
+async def test_closed_loops_say_what_happened_since_a_fix_truly() -> None:
+    world = digest_world()
+    await last_week(world)
+    await world.flag("mgr", "theme #sso fixed 4.2", channel="C-identity")
+    await world.flag("mgr", "theme #sso planned next sprint", channel="C-identity")
+    world.clock.set(NEXT_MONDAY_9)
+    await send_due_digests(world.core)
+    [product] = posts_to(world, "C-identity")
+    assert "• #sso — SSO loops after reset · planned: next sprint" in product
+    assert "flagged again" not in product
+
+
+async def test_a_closed_loop_flagged_again_says_so() -> None:
+    world = digest_world()
+    await last_week(world)
+    await world.flag("mgr", "theme #sso fixed 4.2", channel="C-identity")
+    world.clock.advance(timedelta(hours=1))
+    await world.flag("ana", "recurring SSO loop is back")
+    world.clock.set(NEXT_MONDAY_9)
+    await send_due_digests(world.core)
+    [product] = posts_to(world, "C-identity")
+    assert "• #sso — SSO loops after reset · fixed in 4.2, then flagged again: open" in product

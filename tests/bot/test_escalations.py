@@ -51,6 +51,10 @@ async def test_escalate_posts_in_the_escalation_channel_and_confirms(world: Worl
         "Snooze 1h",
         "Resolve",
     ]
+    assert post.message.footer == (
+        "To acknowledge: press *Acknowledge*, reply `ack` or `on it`, or react ✅. "
+        "Timeline: `/flag show F-1`"
+    )
     flag = await stored(world, 1)
     assert flag.post is not None and flag.post.message_id == "m1"
     # high severity: update every hour (the default policy)
@@ -189,13 +193,15 @@ async def test_resolve_updates_post_stops_clock_and_tells_reporter(world: World)
     await world.flag("ana", "escalate payments down ZD-1")
     world.clock.advance(timedelta(hours=2))
     reply = await world.flag("maria", "resolve F-1 rolled back")
-    assert reply.message.text == "*F-1* resolved."
+    assert reply.message.text == "*F-1* resolved. Its reporter has been told."
     update = world.chat.of_kind("update")[-1]
     status = {f.label: f.value for f in update.message.fields}["Status"]
     assert status == "✔️ Resolved by <@maria> after 2h: rolled back"
     assert update.message.buttons == ()
     assert world.chat.of_kind("reply")[-1].message.text == "✔️ Resolved by <@maria>: rolled back"
-    assert "resolved by <@maria>: rolled back" in world.chat.of_kind("dm")[-1].message.text
+    assert world.chat.of_kind("dm")[-1].message.text == (
+        "Your escalation *F-1* (payments down) was resolved by <@maria>: rolled back"
+    )
     flag = await stored(world, 1)
     assert flag.status is FlagStatus.RESOLVED and flag.update_due_at is None
     with pytest.raises(InvalidState, match="already resolved by <@maria>"):
@@ -206,7 +212,9 @@ async def test_resolve_updates_post_stops_clock_and_tells_reporter(world: World)
 
 async def test_reporter_resolving_own_flag_gets_no_dm(world: World) -> None:
     await world.flag("ana", "escalate payments down")
-    await world.flag("ana", "resolve F-1")
+    reply = await world.flag("ana", "resolve F-1")
+    assert reply.message.text == "*F-1* resolved."  # nobody else to tell
+    assert world.chat.of_kind("reply")[-1].message.text == "✔️ Resolved by <@ana>."
     assert world.chat.of_kind("dm") == []
 
 
@@ -251,7 +259,10 @@ async def test_without_escalation_channel_the_flag_is_kept_and_the_fix_named() -
     world = make_world(FrontlineConfig.model_validate({}))
     reply = await world.flag("ana", "escalate payments down")
     assert world.chat.of_kind("post") == []  # never posted where no manager looks
-    assert "is recorded, but posting it to the escalation channel failed" in reply.message.text
+    assert reply.message.text == (
+        "🚩 *F-1* is recorded, but posting it to the escalation channel failed, so no manager "
+        "has seen it: tell one yourself, and tell your Frontline admin. `/flag show F-1` says why."
+    )
     details = await _details(world, 1)
     assert "no escalation channel is configured for slack" in details[-1]
     assert "set channels.slack.escalations in frontline.yml" in details[-1]
@@ -342,6 +353,30 @@ async def test_resolving_can_be_narrowed_to_reporter_owner_and_managers() -> Non
 async def test_the_owner_is_told_when_someone_else_resolves(world: World) -> None:
     await world.flag("ana", "escalate payments down")
     await world.press("maria", ActionId.ACKNOWLEDGE, "1")
-    await world.flag("ana", "resolve F-1 customer confirmed")
+    reply = await world.flag("ana", "resolve F-1 customer confirmed")
+    assert reply.message.text == "*F-1* resolved. Its owner has been told."
     [dm] = [d for d in world.chat.of_kind("dm") if d.person and d.person.user_id == "maria"]
-    assert "The escalation you own, *F-1* (payments down) was resolved by <@ana>" in dm.message.text
+    assert dm.message.text == (
+        "The escalation you own, *F-1* (payments down), was resolved by <@ana>: customer confirmed"
+    )
+    await world.flag("ana", "escalate login down")
+    await world.press("maria", ActionId.ACKNOWLEDGE, "2")
+    reply = await world.flag("tom", "resolve F-2")
+    assert reply.message.text == "*F-2* resolved. Its reporter and owner have been told."
+
+
+async def test_the_post_says_the_ways_to_acknowledge_as_configured() -> None:
+    world = make_world(
+        FrontlineConfig.model_validate(
+            {
+                "channels": {"slack": {"escalations": "C-esc"}},
+                "acknowledgement": {"words": ["mine"], "reactions": ["eyes"]},
+            }
+        )
+    )
+    await world.flag("ana", "escalate payments down")
+    [post] = world.chat.of_kind("post")
+    assert post.message.footer is not None
+    assert post.message.footer.startswith(
+        "To acknowledge: press *Acknowledge*, reply `mine`, or react 👀."
+    )

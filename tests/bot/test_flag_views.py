@@ -47,6 +47,7 @@ async def test_mine_lists_reported_and_owned_open_flags(world: World) -> None:
     assert text.startswith("*Your open flags (2)*")
     assert "*F-1*" in text and "*F-2*" in text and "*F-3*" not in text
     assert "acknowledgement due Mon 23 Nov 10:00 · customer update due Mon 23 Nov 13:00" in text
+    assert "*F-1* escalation · a · ZD-1 · ⏳ Waiting for acknowledgement" in text
     assert (await world.flag("zed", "mine")).message.text == "You have no open flags."
 
 
@@ -60,11 +61,12 @@ async def test_recurring_flags_group_into_themes(world: World) -> None:
     await world.flag("lee", "recurring Export to CSV times out")
     listing = (await world.flag("ana", "themes")).message.text
     assert (
-        "*#sso-loop — SSO loops after reset* · 0 this week (↓ from 2) · not routed yet · open"
+        "*#sso-loop — SSO loops after reset* · 0 flags this week (↓ from 2) · not routed yet · open"
         in (listing)
     )
     assert (
-        "*#export-csv-times-out — Export to CSV times out* · 1 this week (= last week)" in listing
+        "*#export-csv-times-out — Export to CSV times out* · 1 flag this week "
+        "(as many as last week)" in listing
     )
     assert world.chat.of_kind("post") == []  # recurring flags are not escalations
 
@@ -89,7 +91,20 @@ async def test_stats_are_team_level(world: World) -> None:
     assert fields["Customer updates overdue now"] == "1"
     assert fields["Customer updates missed"].startswith("none;")  # not swept yet
     assert fields["Escalations open now"] == "2; last week: 0"
+    assert fields["Escalations sharing a post"] == "none; last week: none"
+    assert fields["Recurrence"] == (
+        "0% of 1 recurring flag joined an existing theme; last week: no recurring flags"
+    )
     assert "maria" not in str(reply.message)  # never names people
+
+
+async def test_stats_say_under_a_minute_rather_than_zero_seconds(world: World) -> None:
+    await world.flag("ana", "escalate a ZD-1")
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    fields = {f.label: f.value for f in (await world.flag("ana", "stats")).message.fields}
+    assert fields["Time to acknowledge"].startswith(
+        "median under a minute, 90% within a minute, 1 acknowledged;"
+    )
 
 
 async def test_help_lists_every_command(world: World) -> None:
@@ -103,6 +118,8 @@ async def test_help_lists_every_command(world: World) -> None:
         "show",
         "mine",
         "themes",
+        "move",
+        "theme",
         "stats",
     ):
         assert f"/flag {name}" in text
@@ -143,4 +160,4 @@ async def test_reports_in_other_scripts_get_themes_of_their_own(world: World) ->
     assert "#вход-не-работает-после-сброса" in second.message.text
     assert "#theme-" in third.message.text
     listing = (await world.flag("ana", "themes")).message.text
-    assert listing.count("1 this week") == 3
+    assert listing.count("1 flag this week (new)") == 3

@@ -124,7 +124,10 @@ async def test_a_missed_customer_update_reminds_the_owner_then_the_managers() ->
     # Ignored: an hour later (normal's ack_within) the managers group, then the on-duty DMs.
     at(world, MONDAY_9 + timedelta(hours=5))
     await run_due_work(world.core)
-    assert "<!subteam^S0MGR> *F-1* has a customer (ZD-7) waiting" in replies(world)[-1]
+    assert (
+        "<!subteam^S0MGR> *F-1* has a customer (ZD-7) due an update since Mon 23 Nov 13:00 "
+        "(promise: every 4h); its owner was reminded. Can someone help?"
+    ) in replies(world)[-1]
     at(world, MONDAY_9 + timedelta(hours=6))
     await run_due_work(world.core)
     assert sorted(u for u, t in dms(world) if t.startswith("⏰")) == ["dev", "maria"]
@@ -202,11 +205,26 @@ async def test_one_person_with_several_overdue_flags_gets_one_grouped_reminder()
     to_maria = [t for user, t in dms(world) if user == "maria"]
     assert len(to_maria) == 1
     assert to_maria[0].startswith("⏰ 3 customers are waiting for an update from you:")
+    assert to_maria[0].endswith(
+        "Update each one, then press that flag's *Customer updated* (or `/flag update F-1`, "
+        "and so on)."
+    )
     buttons = world.chat.of_kind("dm")[-1].message.buttons
     assert [b.label for b in buttons][:2] == ["F-1: Customer updated", "F-1: Snooze 1h"]
     assert len(buttons) == 6
     for n in (1, 2, 3):
-        assert EventKind.REMINDED in [k for k, _ in await events(world, n)]
+        reminded = [d for k, d in await events(world, n) if k is EventKind.REMINDED]
+        assert reminded == ["<@maria>, by direct message with 2 other flags"]
+    for hours in (5, 6):  # a thread nudge each, then the managers, one message for the three
+        world.clock.set(MONDAY_9 + timedelta(hours=hours))
+        await run_due_work(world.core)
+    [to_dev] = [t for user, t in dms(world) if user == "dev"]
+    assert to_dev.splitlines()[0] == "⏰ 3 flags need a manager:"
+    assert to_dev.splitlines()[1] == (
+        "• *F-1* (account 1 locked) has a customer (ZD-1) due an update since Mon 23 Nov 13:00 "
+        "(promise: every 4h); its owner was reminded"
+    )
+    assert to_dev.splitlines()[-1] == "Each one's timeline: `/flag show F-1`, and so on."
 
 
 async def test_snooze_holds_reminders_until_it_ends_and_says_when_they_resume() -> None:
@@ -215,10 +233,7 @@ async def test_snooze_holds_reminders_until_it_ends_and_says_when_they_resume() 
     await world.press("maria", ActionId.ACKNOWLEDGE, "1")
     world.clock.set(MONDAY_9 + timedelta(hours=3))  # 12:00
     reply = await world.flag("maria", "snooze F-1 3h")
-    assert (
-        reply.message.text
-        == "*F-1* snoozed until Mon 23 Nov 15:00; reminders resume Mon 23 Nov 15:00."
-    )
+    assert reply.message.text == "*F-1* snoozed until Mon 23 Nov 15:00; reminders resume then."
     world.clock.set(MONDAY_9 + timedelta(hours=4))
     await run_due_work(world.core)
     assert not [t for t in replies(world) if t.startswith("⏰")]
@@ -243,6 +258,11 @@ async def test_snoozing_past_the_next_business_day_says_so() -> None:
     assert "That is past the next business day." in reply.message.text
     short = await world.flag("ana", "snooze F-1 2h")
     assert "past the next business day" not in short.message.text
+    evening = await world.flag("ana", "snooze F-1 8h")
+    assert evening.message.text.startswith(
+        "*F-1* snoozed until Fri 27 Nov 18:00; reminders resume Mon 30 Nov 09:00, in business "
+        "hours."
+    )
 
 
 async def test_a_flag_whose_post_was_never_delivered_reminds_by_direct_message() -> None:

@@ -13,7 +13,7 @@ from bot import dispatch
 from bot.actions import ActionId
 from bot.config.models import FrontlineConfig
 from bot.due import run_due_work
-from bot.errors import NotAllowed, UsageError
+from bot.errors import InvalidState, NotAllowed, UsageError
 from bot.flags.commands import parse_raise
 from bot.flags.models import FlagKind
 from bot.messages import Conversation
@@ -165,13 +165,31 @@ async def test_a_theme_is_posted_once_at_its_threshold_then_updated_in_place() -
         "Won't fix",
         "Not ours",
     ]
-    await theme_of(world, "eve", "csv export still without dates ZD-4")
+    # Acknowledge tells nobody; the footer names the statuses that do.
+    assert posts[0].message.footer == (
+        "*Planned*, *Fixed* and *Won't fix* are told to every agent who flagged this theme, "
+        "with their customers."
+    )
+    fourth = await world.flag("eve", "recurring csv export still without dates ZD-4")
+    assert "It is already with <#C-triage>; your flag was added to" in fourth.message.text
     assert len(world.chat.of_kind("post")) == 1
     update = world.chat.of_kind("update")[-1]
     assert update.ref == posts[0].ref and "4 (4 in the last 7 days)" in str(update.message)
     line = world.chat.of_kind("reply")[-1]
     assert line.ref is not None and posts[0].ref is not None
     assert line.ref.thread_id == posts[0].ref.message_id and "F-4" in line.message.text
+
+
+async def test_a_theme_with_nowhere_to_go_says_so_and_who_to_tell() -> None:
+    world = themes_world({"channels": {"slack": {"support_leads": "C-leads"}}})  # no triage
+    await theme_of(world, "ana", "CSV export has no date column ZD-1")
+    await theme_of(world, "bob", "export CSV missing date column ZD-2")
+    third = await world.flag("bob", "recurring csv exports lack the date ZD-3")
+    assert (
+        "It reached the threshold, but no channel is set up to receive it: tell your Frontline "
+        "admin." in third.message.text
+    )
+    assert world.chat.of_kind("post") == []
 
 
 async def test_the_threshold_counts_distinct_agents_or_customers_within_its_window() -> None:
@@ -213,13 +231,20 @@ async def test_fixed_tells_each_agent_once_with_their_customers() -> None:
     world = themes_world()
     slug = await routed(world)
     reply = await world.flag("maria", f"theme #{slug} fixed 4.2", channel="C-triage")
-    assert "2 agents told" in reply.message.text
+    assert reply.message.text == (
+        f"#{slug} is now marked *fixed*. 2 agents told, with their customers."
+    )
+    with pytest.raises(InvalidState, match=f"#{slug} is already marked fixed"):
+        await world.flag("maria", f"theme #{slug} fixed 4.2", channel="C-triage")
     dms = {dm.person.user_id: dm.message.text for dm in world.chat.of_kind("dm") if dm.person}
     assert set(dms) == {"ana", "bob"}
     assert "Fixed in *4.2*" in dms["bob"] and "ZD-2" in dms["bob"] and "ZD-3" in dms["bob"]
     assert "ZD-2" not in dms["ana"]
     leads = [p for p in world.chat.of_kind("post") if p.conversation.channel_id == "C-leads"]
-    assert len(leads) == 1 and "2 agents told" in leads[0].message.text
+    assert len(leads) == 1 and leads[0].message.text == (
+        f"🔁 *Fixed in 4.2*: #{slug} — CSV export has no date column (3 flags, 3 customers); "
+        "2 agents told."
+    )
     post = world.chat.of_kind("update")[-1].message
     assert "Fixed in 4.2" in str(post) and "Fixed" not in [b.label for b in post.buttons]
 
@@ -267,6 +292,7 @@ async def test_a_flag_after_the_fix_reopens_the_theme_and_alerts_its_channel() -
     alert = world.chat.of_kind("post")[-1]
     assert alert.conversation.channel_id == "C-triage"
     assert "Regression" in alert.message.text and "6d after the fix in 4.2" in alert.message.text
+    assert alert.message.text.endswith("It is open again: set its status on the theme's post.")
 
 
 async def test_not_ours_moves_the_theme_to_another_channel() -> None:
@@ -364,6 +390,18 @@ async def test_wrong_theme_offers_the_closest_other_themes_and_the_commands() ->
         await world.press("eve", button.action_id, button.value)
 
 
+async def test_wrong_theme_without_other_themes_says_so_and_how_to_move_it() -> None:
+    world = themes_world()
+    confirmation = await world.flag("ana", "recurring refund never arrived on the card")
+    [button] = confirmation.message.buttons
+    reply = await world.press("ana", button.action_id, button.value)
+    assert reply.message.text.splitlines()[1] == (
+        "No other theme is close. `/flag move F-1 #tag` moves it to a theme you name; "
+        "`/flag move F-1 new` starts a theme of its own."
+    )
+    assert "None of these" not in reply.message.text
+
+
 async def test_a_routed_theme_nobody_acknowledges_is_nudged_once_in_its_thread() -> None:
     world = themes_world()
     await routed(world)  # Monday 09:00; nudge_after 2d of business time
@@ -380,6 +418,7 @@ async def test_a_routed_theme_nobody_acknowledges_is_nudged_once_in_its_thread()
     assert post_ref is not None and nudge_ref is not None
     assert nudge_ref.thread_id == post_ref.message_id
     assert nudges[0].message.buttons[0].label == "Acknowledge"
+    assert "it has 3 flags so far. Press *Acknowledge*, or *Not ours*" in nudges[0].message.text
 
 
 async def test_an_acknowledged_theme_is_not_nudged() -> None:

@@ -45,6 +45,9 @@ def test_demo_tells_the_escalation_story(capsys: pytest.CaptureFixture[str]) -> 
     assert -1 not in positions, [s for s, p in zip(story, positions, strict=True) if p == -1]
     assert positions[:5] == sorted(positions[:5])  # told in order
     assert "Traceback" not in out
+    # A week of unanswered customers: each manager nudge counts once, in its heading.
+    assert "⏰ 4 flags need a manager (nudge 1 of 2):" in out
+    assert "⏰ 4 flags need a manager (nudge 2 of 2):" in out
     assert not list(Path.cwd().glob("*.db"))  # the demo leaves no database behind
 
 

@@ -35,7 +35,7 @@ async def test_escalate_ack_twice_in_thread_and_resolve(console: Console) -> Non
     assert "updated in place" not in out
 
     out = await console.type("as maria", "press 1 Resolve")
-    assert "F-1 resolved." in out
+    assert "F-1 resolved. Its reporter has been told." in out
     assert "Resolved by @maria" in console.message(1)
     assert console.gateway.messages[1].message.buttons == ()
 
@@ -65,6 +65,13 @@ async def test_unknown_flag_and_malformed_commands_get_clear_messages(console: C
         assert await uow.flags.list_open("console") == []
 
 
+async def test_pressing_a_button_a_message_does_not_have_lists_its_buttons(
+    console: Console,
+) -> None:
+    out = await console.type("/flag escalate payments down", "press 1 9")
+    assert "Message 1 has these buttons: [1] Acknowledge  [2] Resolve" in out
+
+
 async def test_every_subcommand_works(console: Console) -> None:
     await console.type("/flag escalate payments down ZD-1")
     out = await console.type("/flag update F-1 told them ETA 3pm")
@@ -76,7 +83,7 @@ async def test_every_subcommand_works(console: Console) -> None:
     out = await console.type("/flag mine")
     assert "Your open flags (2)" in out
     out = await console.type("/flag themes")
-    assert "#sso — SSO loop after reset · 1 this week" in out
+    assert "#sso — SSO loop after reset · 1 flag this week (new)" in out
     out = await console.type("/flag stats")
     assert "Flags raised: 1 escalation, 1 recurring; last week: 0 escalations" in out
     out = await console.type("/flag help")
@@ -138,7 +145,7 @@ async def test_a_new_session_never_mistakes_its_messages_for_old_posts(
         assert flag is not None and flag.acknowledged_by is None
         # resolving the old flag by id still updates its old post, without crashing
         await session.handle_line("/flag resolve F-1 done")
-        assert "│ F-1 resolved." in output
+        assert "│ F-1 resolved. Its reporter has been told." in output
         assert any("message from an earlier session updated in place" in x for x in output)
     finally:
         await runtime.close()
@@ -201,7 +208,11 @@ async def test_someone_who_was_never_in_its_channels_cannot_read_or_change_a_fla
     out = await console.type("in random", "as eve", "/flag show F-1", "/flag snooze F-1 2h")
     assert "acme" not in out
     assert "F-1 was raised in a conversation you are not in" in out
-    assert "You cannot change F-1: only its reporter, its owner or an on-duty manager" in out
+    assert (
+        "You cannot change F-1: only its reporter, its owner, an on-duty manager, or someone in "
+        "the escalation channel or in the conversation where it was raised can. Nothing was "
+        "changed."
+    ) in out
     out = await console.type("in escalations", "/flag show F-1")  # now she is in its channel
     assert "acme payroll data exposed" in out
 

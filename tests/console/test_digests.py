@@ -37,10 +37,10 @@ async def test_the_clock_passing_monday_sends_the_digests_once_with_a_chart_file
     out = await console.type("+1d")
     assert "🕒 Mon 30 Nov 09:00" in out
     assert "#triage · message" in out and "Product digest: week 48, 23–29 Nov 2026" in out
-    assert "3 flags this week on your 1 theme (0 last week)." in out
+    assert "3 flags this week on your theme (0 last week)." in out
     assert "globex" not in out  # raised in a DM: counted, never quoted
     assert "Flow digest: week 48" in out and "#support-leads · message" in out
-    chart = re.search(r"📈 Flags per week, 8 weeks to 2026-W48: (\S+\.png)", out)
+    chart = re.search(r"📈 Flags per week, the 8 weeks to week 48, 23–29 Nov 2026: (\S+\.png)", out)
     assert chart is not None
     png = await asyncio.to_thread(Path(chart.group(1)).read_bytes)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -63,7 +63,7 @@ async def test_preview_prints_the_digests_and_writes_the_chart(
     assert await run(["digest", "--preview", "--week", "2026-W48", "--chart", str(chart)]) == 0
     out = capsys.readouterr().out
     assert "── product digest of 2026-W48 to console triage ──" in out
-    assert "3 flags this week on your 1 theme" in out
+    assert "3 flags this week on your theme" in out
     assert "── flow digest of 2026-W48 to console support-leads ──" in out
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     async with console.runtime.core.uow() as uow:  # a preview sends and claims nothing

@@ -38,7 +38,7 @@ async def test_flags_become_a_theme_routed_fixed_and_every_agent_told(console: C
     )
     assert "Regression" in out and "after the fix in 4.2" in out
     out = await console.type("/flag themes")
-    assert "#csv-export-has-no-date — CSV export has no date column · 4 this week" in out
+    assert "#csv-export-has-no-date — CSV export has no date column · 4 flags this week" in out
 
 
 async def test_export_writes_flags_with_their_themes_and_withholds_private_words(

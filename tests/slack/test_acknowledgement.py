@@ -155,7 +155,7 @@ async def test_someone_outside_the_flags_channels_cannot_read_nor_change_it(
     await slack.settle()
     answers = slack.answers(OTHER_MANAGER)[-2:]  # the two run in either order
     [shown] = [a for a in answers if "was raised in a conversation you are not in" in a]
-    [refused] = [a for a in answers if "You cannot change F-1" in a]
+    [refused] = [a for a in answers if "You cannot change *F-1*" in a]
     assert "acme" not in shown and "acme" not in refused
     assert (await slack.flag(1)).snoozed_until is None
     asked = {c.params["channel"] for c in slack.fake.called("conversations.members")}

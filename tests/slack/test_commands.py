@@ -78,6 +78,7 @@ async def test_every_subcommand_answers_the_agent_only(slack: SlackDriver) -> No
     assert len(answers) == 10
     assert "recorded under theme" in answers[1]
     assert "Frontline — /flag commands" in answers[2]
+    assert "`/flag move F-12 #tag|new`" in answers[2] and "`/flag theme #tag ack" in answers[2]
     assert "Your open flags (2)" in answers[3]
     assert "F-1 · Escalation:" in answers[4] and "flagged by" in answers[4]
     assert "Customer update recorded on *F-1*" in answers[5]

@@ -67,7 +67,7 @@ async def test_the_digest_is_posted_and_its_chart_uploaded_into_its_thread(
 
     [product] = digests_in(slack.fake, TRIAGE)
     assert "Product digest: week 48" in str(product["text"])
-    assert "3 flags this week on your 1 theme" in str(product["text"])
+    assert "3 flags this week on your theme" in str(product["text"])
     [flow] = digests_in(slack.fake, LEADS)
     assert "Flow digest: week 48" in str(flow["text"])
 
@@ -103,7 +103,7 @@ async def test_the_digest_text_stands_alone_when_the_upload_is_refused(
     await slack.settle()
 
     [product] = digests_in(slack.fake, TRIAGE)
-    assert "3 flags this week on your 1 theme" in str(product["text"])
+    assert "3 flags this week on your theme" in str(product["text"])
     assert slack.fake.files_in(TRIAGE) == []
     async with slack.runtime.core.uow() as uow:
         stuck = await uow.outbox.list_stuck(10)

@@ -21,7 +21,7 @@ async def test_opening_home_shows_my_flags_and_what_waits_for_an_owner(slack: Sl
     headers = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
     assert headers == ["Your open flags", "Escalations waiting for acknowledgement"]
     text = json.dumps(view["blocks"])
-    assert "*F-1* escalate" in text and "*F-2* recurring" in text
+    assert "*F-1* escalation" in text and "*F-2* recurring problem" in text
     assert "customer update due Mon 23 Nov 10:00" in text
     action_blocks = [b["block_id"] for b in view["blocks"] if b["type"] == "actions"]
     assert action_blocks == ["mine-0", "mine-1", "waiting-0"]
@@ -60,7 +60,7 @@ async def test_resolving_from_home_refreshes_home_after_the_note(slack: SlackDri
     await slack.settle()
     assert (await slack.flag(1)).resolved_by is not None
     assert slack.fake.called("views.publish")[-1].params["user_id"] == MANAGER
-    assert slack.answers(MANAGER) == ["*F-1* resolved."]  # by DM: Home has no response URL
+    assert slack.answers(MANAGER) == ["*F-1* resolved. Its reporter has been told."]  # by DM
 
 
 async def test_the_messages_tab_publishes_nothing(slack: SlackDriver) -> None:

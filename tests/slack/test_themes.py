@@ -102,7 +102,7 @@ async def test_a_theme_is_routed_once_updated_in_place_and_its_fix_told_to_each_
     assert "Theme #csv-export-has-no-date" in post.params["text"]
     blocks = json.dumps(post.params["blocks"])
     assert "date col is gone from csv exports" in blocks and "theme_wont_fix" in blocks
-    assert "That makes 3: the theme was sent to the owning team" in slack.answers(EVE)[-1]
+    assert f"That makes 3 flags: the theme was sent to <#{TRIAGE}>." in slack.answers(EVE)[-1]
 
     # A fourth flag from a DM: counted in place, a thread line, never quoted.
     await slack.command("recurring csv export lacks dates for globex payroll", channel="D0AGENT01")
@@ -154,7 +154,10 @@ async def test_wont_fix_asks_for_the_reason_which_reaches_the_agents_verbatim(
     reason = "The PDF renderer is being replaced in Q2; use the HTML invoice until then."
     await submit_theme_form(slack, {"type": "plain_text_input", "value": reason})
     assert all(reason in slack.answers(user)[-1] for user in (AGENT, BOB, EVE))
-    assert "is now *won't fix*" in slack.answers(MANAGER)[-1]
+    assert "is now marked *won't fix*" in slack.answers(MANAGER)[-1]
+    [summary] = posts_in(slack, LEADS)
+    assert summary.params["text"].startswith("🔁 *Won't fix*: #")
+    assert summary.params["text"].endswith(f"3 agents told. Reason: {reason}")
 
 
 async def test_not_ours_picks_the_channel_and_the_theme_moves_there(slack: SlackDriver) -> None:

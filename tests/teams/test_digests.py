@@ -56,7 +56,7 @@ async def test_a_digest_missed_while_down_is_posted_at_start_once_with_its_chart
         await teams.settle()
         [product] = digests_in(connector, TRIAGE)
         assert "Product digest: week 48" in product
-        assert "3 flags this week on your 1 theme" in product
+        assert "3 flags this week on your theme" in product
         assert "was due Mon 30 Nov 09:00, while Frontline was down" in product
         [flow] = digests_in(connector, LEADS)
         assert "Flow digest: week 48" in flow and "0 escalations, 3 recurring" in flow

@@ -162,7 +162,7 @@ async def test_resolve_with_a_note_closes_the_card(teams: Teams) -> None:
     status, body = await teams.send(card_press(execute["verb"], data, root=root))
 
     assert status == 200
-    assert body["value"] == "F-1 resolved."
+    assert body["value"] == "F-1 resolved. Its reporter has been told."
     update = teams.connector.of("update")[-1]
     assert "Resolved by <at>Maria Novak</at>" in update.texts()
     assert "rolled back the payment provider config" in update.texts()
@@ -223,7 +223,9 @@ async def test_a_database_outage_gets_an_apology_not_a_500(tmp_path: Path, teams
     status, _ = await teams.send(personal_message("flag mine"), settle=False)
 
     assert status == 200
-    assert "Something went wrong on Frontline's side" in teams.connector.of("reply")[-1].texts()
+    assert "Something went wrong on Frontline's side, not yours." in (
+        teams.connector.of("reply")[-1].texts()
+    )
 
 
 async def test_another_bot_saying_ack_in_the_chain_acknowledges_nothing(teams: Teams) -> None:
@@ -241,7 +243,7 @@ async def test_someone_outside_its_channels_cannot_change_a_flag_and_a_member_ca
     await escalate(teams)
     # Tom writes from his personal chat; Teams says he is not in either channel.
     await teams.send(personal_message("flag snooze F-1 2h", sender=TOM))
-    assert "You cannot change F-1" in teams.connector.of("reply")[-1].texts()
+    assert "You cannot change **F-1**" in teams.connector.of("reply")[-1].texts()
     assert teams.connector.of("member")  # Teams was asked
 
     teams.connector.members[MARIA["aadObjectId"]] = dict(MARIA)  # Maria is in the channel

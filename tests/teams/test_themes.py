@@ -61,7 +61,7 @@ async def test_a_theme_card_in_triage_updated_in_place_then_fixed_and_told(
             execute["verb"], {**execute["data"], "words": "4.2"}, root=root, channel=TRIAGE
         )
         status, body = await teams.send(press)
-        assert status == 200 and "is now fixed. 2 agents told" in body["value"]
+        assert status == 200 and "is now marked fixed. 2 agents told" in body["value"]
         ana_dm = " ".join(direct_messages_to(teams, ANA))
         assert "Fixed in **4.2**" in ana_dm and "ZD-1" in ana_dm and "ZD-2" not in ana_dm
         assert any("ZD-2" in text for text in direct_messages_to(teams, TOM))
