@@ -284,6 +284,8 @@ def normalise_tag(tag: str) -> str:
 
 
 TRAILING_JOINERS = ",;:\N{EN DASH}\N{EM DASH}-"
+# Only words that lead to a ref, never ones that end a phrasal verb ("log in", "sign on").
+LEADS_TO_REF = frozenset("for from about re see ticket customer".split())
 
 
 def parse_raise(kind: FlagKind, text: str) -> RaiseFlag:
@@ -319,7 +321,12 @@ def parse_raise(kind: FlagKind, text: str) -> RaiseFlag:
         if theme and is_theme_tag:
             theme_slug = normalise_tag(theme.group(1))
         words.append((raw, is_theme_tag, False))
+    trailing_ref = False
     while words and (words[-1][1] or words[-1][2]):
+        trailing_ref = trailing_ref or words[-1][2]
+        words.pop()
+    # "500 errors for ZD-101": the ref is gone, so is the word that led to it.
+    if trailing_ref and len(words) > 1 and words[-1][0].lower() in LEADS_TO_REF:
         words.pop()
     while words and words[0][2]:
         words.pop(0)

@@ -245,7 +245,10 @@ async def snooze(
         tz = core.config.tz
         when = local_time(until, tz)
         await refresh_post(core, uow, flag)
-        await say_in_thread(core, uow, flag, f"💤 Snoozed by {actor.mention} until {when}.")
+        line = f"💤 Snoozed by {actor.mention} until {when}"
+        if due_later:  # the next update is due after the snooze ends: reminders are unchanged
+            line += "; the next customer update is due later anyway, so nothing is held"
+        await say_in_thread(core, uow, flag, f"{line}.")
         await uow.commit()
     return Reply(Message(_snooze_words(core, flag, now, until, due_later)))
 

@@ -46,7 +46,8 @@ _TO_STATUS = {
     ThemeVerb.FIXED: ThemeStatus.FIXED,
     ThemeVerb.WONT_FIX: ThemeStatus.WONT_FIX,
 }
-CLOSES_LOOP = (ThemeStatus.PLANNED, ThemeStatus.FIXED, ThemeStatus.WONT_FIX)
+TELLS_AGENTS = (ThemeStatus.PLANNED, ThemeStatus.FIXED, ThemeStatus.WONT_FIX)
+DECIDES = (ThemeStatus.FIXED, ThemeStatus.WONT_FIX)  # closes the loop
 
 
 async def change_theme(
@@ -136,8 +137,9 @@ async def _set_status(
         uow, theme, Message(f"{status_words(theme)} — by {actor.mention}"), now
     )
     told = 0
-    if status in CLOSES_LOOP:
+    if status in TELLS_AGENTS:
         told = await close_loop(core, uow, theme, flags, actor, now)
+    if status in DECIDES:  # Planned tells the agents too, but the decision is still to come
         theme.loop_closed_at = now
         await uow.themes.save(theme)
     log.info("theme %d is now %s", theme.id, status.value)

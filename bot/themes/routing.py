@@ -165,6 +165,8 @@ async def _regression(
     theme.status_note = None
     theme.status_changed_at = now
     theme.regressed_at = now
+    if theme.routed_at is not None:  # open again: nudged if nobody acknowledges it this time
+        theme.nudge_at = nudge_time(core, now)
     await uow.themes.save(theme)
     await uow.timeline.add(
         TimelineEvent(flag.id, now, EventKind.REOPENED, None, f"#{theme.slug}: regression")

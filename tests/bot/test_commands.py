@@ -60,6 +60,8 @@ def test_a_ref_inside_the_sentence_stays_in_the_summary() -> None:
     assert isinstance(command, RaiseFlag)
     assert command.summary == "refund stuck for ZD-77 since Monday"
     assert [ref.label for ref in command.customer_refs] == ["ZD-77", "customer:acme"]
+    dangling = parse_command("escalate payment page throws 500 errors for ZD-101")
+    assert isinstance(dangling, RaiseFlag) and dangling.summary == "payment page throws 500 errors"
     leading = parse_command("escalate ZD-5 #88 checkout broken again")
     assert isinstance(leading, RaiseFlag) and leading.summary == "checkout broken again"
 

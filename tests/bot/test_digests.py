@@ -207,3 +207,15 @@ async def test_a_closed_loop_flagged_again_says_so() -> None:
     await send_due_digests(world.core)
     [product] = posts_to(world, "C-identity")
     assert "• #sso — SSO loops after reset · fixed in 4.2, then flagged again: open" in product
+
+
+async def test_planned_tells_the_agents_but_only_a_decision_closes_the_loop() -> None:
+    world = digest_world()
+    await last_week(world)
+    await world.flag("mgr", "theme #sso planned next sprint", channel="C-identity")
+    world.clock.set(NEXT_MONDAY_9)
+    await send_due_digests(world.core)
+    [product] = posts_to(world, "C-identity")
+    assert "Loops closed" not in product
+    [flow] = [s.message for s in world.chat.of_kind("post") if s.message.text.startswith("📈")]
+    assert {f.label: f.value for f in flow.fields}["Loops closed"].startswith("0;")

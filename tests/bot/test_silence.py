@@ -248,6 +248,8 @@ async def test_a_snooze_that_ends_before_the_deadline_says_nothing_changes() -> 
     reply = await world.flag("ana", "snooze F-1 1h")
     assert "Its next customer update is due Mon 23 Nov 13:00 anyway" in reply.message.text
     assert "Nudges to acknowledge it go on until a manager does." in reply.message.text
+    [line] = [r.message.text for r in world.chat.of_kind("reply") if "Snoozed" in r.message.text]
+    assert line.endswith("the next customer update is due later anyway, so nothing is held.")
 
 
 async def test_snoozing_past_the_next_business_day_says_so() -> None:

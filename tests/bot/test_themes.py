@@ -293,6 +293,11 @@ async def test_a_flag_after_the_fix_reopens_the_theme_and_alerts_its_channel() -
     assert alert.conversation.channel_id == "C-triage"
     assert "Regression" in alert.message.text and "6d after the fix in 4.2" in alert.message.text
     assert alert.message.text.endswith("It is open again: set its status on the theme's post.")
+    # Open again and nobody acknowledges it: its thread is nudged again.
+    world.clock.advance(timedelta(days=7))
+    await run_due_work(world.core)
+    nudges = [r for r in world.chat.of_kind("reply") if "nobody has acknowledged" in r.message.text]
+    assert len(nudges) == 1
 
 
 async def test_not_ours_moves_the_theme_to_another_channel() -> None:

@@ -153,7 +153,7 @@ async def test_a_mention_in_a_thread_flags_from_there(slack: SlackDriver) -> Non
     await slack.settle()
     assert await slack.flag_count() == 1
     flag = await slack.flag(1)
-    assert flag.summary == "payment page times out for"
+    assert flag.summary == "payment page times out"
     assert [ref.label for ref in flag.customer_refs] == ["customer:acme"]
     assert flag.origin.thread_id == "1700000350.000100"
     assert len(slack.fake.called("chat.postMessage")) == 1
