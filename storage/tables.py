@@ -121,6 +121,19 @@ class FlagRow(Base):
         # The flow digest: escalations acknowledged in a week.
         Index("ix_flags_workspace_acknowledged_at", "workspace_id", "acknowledged_at"),
         Index("ix_flags_workspace_resolved_at", "workspace_id", "resolved_at"),
+        # The digests (bench/digests.py, measured): a week's flags per theme, read from the
+        # index alone; a theme's latest flags (quotes, recurrence); escalations open at a
+        # week's end. SQLite plans without statistics, so the column order matters.
+        Index("ix_flags_workspace_created_theme", "workspace_id", "created_at", "theme_id"),
+        Index("ix_flags_theme_created", "theme_id", "created_at", "id"),
+        Index(
+            "ix_flags_workspace_kind_created",
+            "workspace_id",
+            "kind",
+            "created_at",
+            "status",
+            "resolved_at",
+        ),
         # find_by_post: a button press on the escalation post.
         Index("ix_flags_workspace_post", "workspace_id", "post_channel_id", "post_message_id"),
         # The silence sweep: flags whose next ladder step is due (only flags with one).

@@ -74,6 +74,15 @@ def upgrade() -> None:
         "ix_flags_workspace_acknowledged_at", "flags", ["workspace_id", "acknowledged_at"]
     )
     op.create_index("ix_flags_workspace_resolved_at", "flags", ["workspace_id", "resolved_at"])
+    op.create_index(
+        "ix_flags_workspace_created_theme", "flags", ["workspace_id", "created_at", "theme_id"]
+    )
+    op.create_index("ix_flags_theme_created", "flags", ["theme_id", "created_at", "id"])
+    op.create_index(
+        "ix_flags_workspace_kind_created",
+        "flags",
+        ["workspace_id", "kind", "created_at", "status", "resolved_at"],
+    )
     with op.batch_alter_table("themes") as batch:
         batch.add_column(sa.Column("regressed_at", Timestamp, nullable=True))
         batch.add_column(sa.Column("loop_closed_at", Timestamp, nullable=True))
@@ -83,7 +92,13 @@ def downgrade() -> None:
     with op.batch_alter_table("themes") as batch:
         batch.drop_column("loop_closed_at")
         batch.drop_column("regressed_at")
-    op.drop_index("ix_flags_workspace_resolved_at", table_name="flags")
+    for index in (
+        "ix_flags_workspace_kind_created",
+        "ix_flags_theme_created",
+        "ix_flags_workspace_created_theme",
+        "ix_flags_workspace_resolved_at",
+    ):
+        op.drop_index(index, table_name="flags")
     op.drop_index("ix_flags_workspace_acknowledged_at", table_name="flags")
     with op.batch_alter_table("flags") as batch:
         batch.drop_column("ack_seconds")
