@@ -61,9 +61,10 @@ def weekly_chart(title: str, weeks: Sequence[str], series: Sequence[Series]) -> 
         axes.legend(loc="best", fontsize=8, framealpha=0.9, edgecolor="none")
     # Drawn once into memory, then a fixed palette keeps every line and label and makes the
     # file 5-15 KB instead of 35-60: small enough to travel inside a Teams card.
-    canvas.draw()
+    canvas.draw()  # type: ignore[no-untyped-call]
     width, height = canvas.get_width_height()
-    pixels = PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw")
+    rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+    pixels = PIL.Image.frombuffer("RGBA", (width, height), rgba, "raw")
     image = pixels.convert("RGB").quantize(palette=_palette(), dither=PIL.Image.Dither.NONE)
     small = io.BytesIO()
     image.save(small, format="PNG", optimize=True)
@@ -74,7 +75,7 @@ def weekly_chart(title: str, weeks: Sequence[str], series: Sequence[Series]) -> 
 def _palette() -> PIL.Image.Image:
     """The lines' colours with the tints their anti-aliased edges fade through, and greys: a
     fixed palette, so every line keeps its own colour however many there are."""
-    colours = [(255, 255, 255)]
+    colours: list[tuple[int, ...]] = [(255, 255, 255)]
     colours += [(level, level, level) for level in range(0, 255, 24)]
     for hex_colour in COLOURS:
         rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
