@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from adapters.wiring import Runtime
 from bot.config.models import DigestSchedule, FrontlineConfig
+from bot.core import Core
 from bot.digests.sending import send_due_digests
 from bot.due import run_due_work
 
@@ -33,21 +35,22 @@ def attach_scheduler(
     scheduler = AsyncIOScheduler(timezone=runtime.settings.config.tz)
     running = asyncio.Lock()  # held while due work runs, so `stop` can wait for it
 
-    async def due_work() -> None:
-        async with running:
-            try:
-                await run_due_work(runtime.core)
-            except Exception:
-                # The next run retries; what is due stays in the database until it is done.
-                log.exception("due work failed; it will be retried")
+    def guarded(
+        work: Callable[[Core], Awaitable[object]], what: str
+    ) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            async with running:
+                try:
+                    await work(runtime.core)
+                except Exception:
+                    # The next run retries: what is due (reminders, unclaimed digests) stays in
+                    # the database until it is done.
+                    log.exception("%s failed; it will be retried", what)
 
-    async def digests() -> None:
-        async with running:
-            try:
-                await send_due_digests(runtime.core)
-            except Exception:
-                # Unsent digests stay unclaimed: the next start or schedule sends them.
-                log.exception("sending the weekly digests failed; they will be retried")
+        return run
+
+    due_work = guarded(run_due_work, "due work")
+    digests = guarded(send_due_digests, "sending the weekly digests")
 
     async def start(_: web.Application) -> None:
         scheduler.add_job(

@@ -12,9 +12,10 @@ from datetime import timedelta
 from bot.core import Core
 from bot.digests.models import FlowWeek
 from bot.digests.periods import Week
-from bot.digests.wording import plural, week_words
+from bot.digests.wording import week_words
 from bot.durations import format_duration, span
 from bot.messages import Field, Message, Reply
+from bot.words import plural
 
 FOOTER = (
     "Team figures: nobody is named or ranked. Time to acknowledge counts business hours "

@@ -11,11 +11,12 @@ from bot.digests.chart import TOP_THEMES, Series, weekly_chart
 from bot.digests.models import ThemeWeek
 from bot.digests.periods import Week
 from bot.digests.targets import theme_owner
-from bot.digests.wording import plural, week_words
+from bot.digests.wording import week_words
 from bot.messages import Conversation, Message
 from bot.ports import UnitOfWork
 from bot.themes.models import Theme, ThemeStatus
 from bot.themes.rendering import status_sentence, theme_title
+from bot.words import plural
 
 WEEKS_CHARTED = 8
 QUOTES_PER_THEME = 2

@@ -56,9 +56,11 @@ class Composed:
 
 @dataclass
 class _Shared:
-    """Figures several digests of one run share (one workspace, one week)."""
+    """What several digests of one run share: a workspace's figures for a week, and when its
+    first flag was raised."""
 
     weeks: dict[tuple[str, str], WorkspaceWeek] = field(default_factory=dict)
+    first_flags: dict[str, datetime | None] = field(default_factory=dict)
 
 
 async def send_due_digests(core: Core) -> int:
@@ -72,7 +74,7 @@ async def send_due_digests(core: Core) -> int:
         week = latest_due(now, target.schedule, core.config.tz)
         due = due_at(week, target.schedule, core.config.tz)
         async with core.uow() as uow:
-            if not await _wanted(core, uow, target, week):
+            if not await _wanted(core, uow, target, week, shared):
                 continue
             late = _late_words(core, due, now)
             composed = await compose(core, uow, target, week, late, shared)
@@ -83,11 +85,14 @@ async def send_due_digests(core: Core) -> int:
     return sent
 
 
-async def _wanted(core: Core, uow: UnitOfWork, target: Target, week: Week) -> bool:
+async def _wanted(core: Core, uow: UnitOfWork, target: Target, week: Week, shared: _Shared) -> bool:
     """Not sent yet, and the workspace was in use by the end of the week it reports on."""
     if await uow.digests.is_claimed(target.kind, target.conversation, week.key):
         return False
-    first = await uow.digests.first_flag_at(target.conversation.workspace_id)
+    workspace_id = target.conversation.workspace_id
+    if workspace_id not in shared.first_flags:
+        shared.first_flags[workspace_id] = await uow.digests.first_flag_at(workspace_id)
+    first = shared.first_flags[workspace_id]
     return first is not None and first < week.bounds(core.config.tz)[1]
 
 

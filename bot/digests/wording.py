@@ -1,13 +1,10 @@
-"""Words digests share: weeks, counts, and last week's figure beside this week's."""
+"""How digests name the week they report on."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from bot.digests.periods import Week
-from bot.words import plural
-
-__all__ = ["plural", "week_words"]
 
 DASH = "\N{EN DASH}"
 

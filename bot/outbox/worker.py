@@ -254,18 +254,12 @@ class DeliveryWorker:
         needs_post = outgoing.kind in (OutgoingKind.REPLY, OutgoingKind.UPDATE)
         if not (needs_post and outgoing.ref is None) and not outgoing.links_post:
             return outgoing
-        if outgoing.theme_id is not None:
-            async with self._core.uow() as uow:
-                theme = await uow.themes.get(outgoing.theme_id)
-            if theme is None or theme.post is None:
-                raise _Skip("its theme post was never delivered")
-            return replace(outgoing, ref=theme.post)
-        if outgoing.digest_id is not None:
-            async with self._core.uow() as uow:
-                digest = await uow.digests.get(outgoing.digest_id)
-            if digest is None or digest.post is None:
-                raise _Skip("its digest post was never delivered")
-            return replace(outgoing, ref=digest.post)
+        parent = await self._theme_or_digest_post(outgoing)
+        if parent is not None:
+            what, post = parent
+            if post is None:
+                raise _Skip(f"its {what} post was never delivered")
+            return replace(outgoing, ref=post)
         assert outgoing.flag_id is not None
         async with self._core.uow() as uow:
             flag = await uow.flags.get_by_id(outgoing.flag_id)
@@ -283,18 +277,32 @@ class DeliveryWorker:
         return replace(outgoing, ref=post)
 
     async def _adopted_post(self, outgoing: Outgoing) -> MessageRef | None:
-        """The flag's post, when it already has one (adopted from a button pressed on it)."""
-        if outgoing.records_post and outgoing.theme_id is not None:
-            async with self._core.uow() as uow:
-                theme = await uow.themes.get(outgoing.theme_id)
-            return theme.post if theme is not None else None
-        if outgoing.records_post and outgoing.digest_id is not None:
-            return None  # nothing can have adopted a digest's post before it was delivered
-        if not (outgoing.records_post and outgoing.flag_id is not None):
+        """The post this message would create, when it exists already: a flag's adopted from a
+        button pressed on it, or a theme's or digest's recorded by an earlier attempt."""
+        if not outgoing.records_post:
+            return None
+        parent = await self._theme_or_digest_post(outgoing)
+        if parent is not None:
+            return parent[1]
+        if outgoing.flag_id is None:
             return None
         async with self._core.uow() as uow:
             flag = await uow.flags.get_by_id(outgoing.flag_id)
         return flag.post if flag is not None else None
+
+    async def _theme_or_digest_post(
+        self, outgoing: Outgoing
+    ) -> tuple[str, MessageRef | None] | None:
+        """("theme" or "digest", its post so far) for a message about one; None otherwise."""
+        if outgoing.theme_id is not None:
+            async with self._core.uow() as uow:
+                theme = await uow.themes.get(outgoing.theme_id)
+            return "theme", theme.post if theme is not None else None
+        if outgoing.digest_id is not None:
+            async with self._core.uow() as uow:
+                digest = await uow.digests.get(outgoing.digest_id)
+            return "digest", digest.post if digest is not None else None
+        return None
 
     async def _with_post_link(self, message: Message, post: MessageRef | None) -> Message:
         link = None
