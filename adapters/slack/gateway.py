@@ -23,6 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.blocks import fallback_text, message_blocks
 from adapters.slack.errors import delivery_error, error_code, unreachable
+from adapters.slack.uploads import shared_ts, upload_bytes, upload_name
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Image, Message, MessageRef, Person
 from bot.outbox.models import Outgoing, OutgoingKind
@@ -33,7 +34,6 @@ PLATFORM = "slack"
 MARKER_EVENT = "frontline_outbox"  # the metadata event type that carries an outbox id
 RESPONSE_URL_TIMEOUT_SECONDS = 10
 HISTORY_PAGE = 200
-UPLOAD = "file upload"  # the POST of a file's bytes to the URL files.getUploadURLExternal gave
 
 Call = Callable[[], Awaitable[AsyncSlackResponse]]
 
@@ -145,11 +145,11 @@ class SlackGateway:
         """Look for the message carrying `marker` in its channel's (or thread's) history.
 
         A message carries it in its `metadata`, or — a post or reply with an image, which went
-        up as a file — as the name of its file (`_upload_name`).
+        up as a file — as the name of its file (`uploads.upload_name`).
         """
         image, filename = outgoing.message.image, None
         if image is not None and outgoing.kind is not OutgoingKind.DIRECT:  # DMs send no image
-            filename = _upload_name(image, marker)
+            filename = upload_name(image, marker)
         try:
             if outgoing.kind is OutgoingKind.DIRECT and outgoing.person is not None:
                 channel = await self._dm_channel(outgoing.person.user_id)
@@ -248,7 +248,7 @@ class SlackGateway:
         id as `message_id` (neither can be updated or replied to as a message).
         """
         channel = conversation.channel_id
-        filename = _upload_name(image, marker)
+        filename = upload_name(image, marker)
         started = await self._call(
             "files.getUploadURLExternal",
             channel,
@@ -259,7 +259,7 @@ class SlackGateway:
         upload_url, file_id = started.get("upload_url"), started.get("file_id")
         if not (isinstance(upload_url, str) and upload_url and isinstance(file_id, str)):
             raise DeliveryError("Slack gave no upload URL for the file", retryable=True)
-        await self._upload(upload_url, image.png, channel)
+        await upload_bytes(self._client, upload_url, image.png, channel)
         comment = fallback_text(message) or None
         shared = await self._call(
             "files.completeUploadExternal",
@@ -273,38 +273,10 @@ class SlackGateway:
             join=True,
             creates=True,
         )
-        ts = _shared_ts(shared, channel)
+        ts = shared_ts(shared, channel)
         if thread is not None:
             return MessageRef(conversation, ts or thread, thread)
         return MessageRef(conversation, ts or file_id)
-
-    async def _upload(self, url: str, data: bytes, channel: str) -> None:
-        """POST a file's bytes to its upload URL as the SDK does (raw body, no token)."""
-        client = self._client
-        session = client.session
-        own = session is None or session.closed
-        if own:
-            session = aiohttp.ClientSession()
-        assert session is not None
-        try:
-            async with session.post(
-                url,
-                data=data,
-                timeout=aiohttp.ClientTimeout(total=client.timeout),
-                proxy=client.proxy or None,
-                ssl=client.ssl if client.ssl is not None else True,
-            ) as response:
-                status = response.status
-                await response.read()
-        except (TimeoutError, aiohttp.ClientError) as error:
-            log.warning("Slack %s for %s failed: %s", UPLOAD, channel, type(error).__name__)
-            raise unreachable(UPLOAD, error) from None
-        finally:
-            if own:
-                await session.close()
-        if status != 200:
-            log.warning("Slack answered %d to the %s for %s", status, UPLOAD, channel)
-            raise DeliveryError(f"Slack answered {status} to the {UPLOAD}", retryable=True)
 
     async def ephemeral(
         self, conversation: Conversation, person: Person, message: Message, thread_id: str | None
@@ -436,30 +408,6 @@ def _metadata(marker: str | None) -> dict[str, Any] | None:
     if marker is None:
         return None
     return {"event_type": MARKER_EVENT, "event_payload": {"outbox_id": marker}}
-
-
-def _upload_name(image: Image, marker: str | None) -> str:
-    """The name an image is uploaded under: with the outbox id in it, so `find_sent` finds it."""
-    if marker is None:
-        return image.filename
-    return f"{image.filename.removesuffix('.png')}-{marker}.png"
-
-
-def _shared_ts(response: AsyncSlackResponse, channel: str) -> str | None:
-    """The ts of the message sharing the (first) uploaded file in `channel`, if Slack said."""
-    files: Any = response.get("files")
-    first = files[0] if isinstance(files, list) and files else None
-    shares = first.get("shares") if isinstance(first, dict) else None
-    if not isinstance(shares, dict):
-        return None
-    for visibility in ("public", "private"):
-        where = shares.get(visibility)
-        found = where.get(channel) if isinstance(where, dict) else None
-        for share in found if isinstance(found, list) else []:
-            ts = share.get("ts") if isinstance(share, dict) else None
-            if isinstance(ts, str) and ts:
-                return ts
-    return None
 
 
 def _ts(response: AsyncSlackResponse) -> str:
