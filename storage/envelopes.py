@@ -80,6 +80,7 @@ def outgoing_to_json(outgoing: Outgoing) -> dict[str, Any]:
         "links_post": outgoing.links_post,
         "theme_id": outgoing.theme_id,
         "digest_id": outgoing.digest_id,
+        "renders_post": outgoing.renders_post,
     }
 
 
@@ -104,4 +105,5 @@ def outgoing_from_json(
         links_post=bool(data.get("links_post")),
         theme_id=int(data["theme_id"]) if data.get("theme_id") is not None else None,
         digest_id=int(data["digest_id"]) if data.get("digest_id") is not None else None,
+        renders_post=bool(data.get("renders_post")),
     )

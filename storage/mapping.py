@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from bot.flags.models import (
     CustomerRef,
     EventKind,
@@ -37,52 +39,60 @@ def _message_ref(
     return MessageRef(conversation, message_id, thread_id)
 
 
+def flag_values(flag: Flag) -> dict[str, Any]:
+    """The column values of `flag` (the id excepted)."""
+    return {
+        "workspace_id": flag.workspace_id,
+        "number": flag.number,
+        "kind": flag.kind.value,
+        "summary": flag.summary,
+        "severity": flag.severity.value,
+        "status": flag.status.value,
+        "platform": flag.platform,
+        "reporter_id": flag.reporter.user_id,
+        "reporter_name": flag.reporter.display_name,
+        "origin_channel_id": flag.origin.conversation.channel_id,
+        "origin_thread_id": flag.origin.thread_id,
+        "origin_message_id": flag.origin.message_id,
+        "origin_private": flag.origin.private,
+        "embedding": flag.embedding,
+        "joined_to_id": flag.joined_to,
+        "joined_count": flag.joined_count,
+        "ack_seconds": flag.ack_seconds,
+        "customer_refs": [ref.encode() for ref in flag.customer_refs],
+        "theme_id": flag.theme_id,
+        "post_channel_id": flag.post.conversation.channel_id if flag.post else None,
+        "post_message_id": flag.post.message_id if flag.post else None,
+        "post_thread_id": flag.post.thread_id if flag.post else None,
+        "acknowledged_by_id": flag.acknowledged_by.user_id if flag.acknowledged_by else None,
+        "acknowledged_by_name": flag.acknowledged_by.display_name if flag.acknowledged_by else None,
+        "acknowledged_at": flag.acknowledged_at,
+        "resolved_by_id": flag.resolved_by.user_id if flag.resolved_by else None,
+        "resolved_by_name": flag.resolved_by.display_name if flag.resolved_by else None,
+        "resolved_at": flag.resolved_at,
+        "resolution_note": flag.resolution_note,
+        "last_customer_update_at": flag.last_customer_update_at,
+        "update_due_at": flag.update_due_at,
+        "snoozed_until": flag.snoozed_until,
+        "ack_due_at": flag.ack_due_at,
+        "ack_steps": flag.ack_steps,
+        "ack_next_at": flag.ack_next_at,
+        "update_steps": flag.update_steps,
+        "update_next_at": flag.update_next_at,
+        "silent_since": flag.silent_since,
+        "alarm_at": flag.alarm_at,
+        "created_at": flag.created_at,
+    }
+
+
 def write_flag(flag: Flag, row: FlagRow) -> None:
     """Copy every field of `flag` onto `row` (the id excepted)."""
-    row.workspace_id = flag.workspace_id
-    row.number = flag.number
-    row.kind = flag.kind.value
-    row.summary = flag.summary
-    row.severity = flag.severity.value
-    row.status = flag.status.value
-    row.platform = flag.platform
-    row.reporter_id = flag.reporter.user_id
-    row.reporter_name = flag.reporter.display_name
-    row.origin_channel_id = flag.origin.conversation.channel_id
-    row.origin_thread_id = flag.origin.thread_id
-    row.origin_message_id = flag.origin.message_id
-    row.origin_private = flag.origin.private
-    row.embedding = flag.embedding
-    row.joined_to_id = flag.joined_to
-    row.joined_count = flag.joined_count
-    row.ack_seconds = flag.ack_seconds
-    row.customer_refs = [ref.encode() for ref in flag.customer_refs]
-    row.theme_id = flag.theme_id
-    row.post_channel_id = flag.post.conversation.channel_id if flag.post else None
-    row.post_message_id = flag.post.message_id if flag.post else None
-    row.post_thread_id = flag.post.thread_id if flag.post else None
-    row.acknowledged_by_id = flag.acknowledged_by.user_id if flag.acknowledged_by else None
-    row.acknowledged_by_name = flag.acknowledged_by.display_name if flag.acknowledged_by else None
-    row.acknowledged_at = flag.acknowledged_at
-    row.resolved_by_id = flag.resolved_by.user_id if flag.resolved_by else None
-    row.resolved_by_name = flag.resolved_by.display_name if flag.resolved_by else None
-    row.resolved_at = flag.resolved_at
-    row.resolution_note = flag.resolution_note
-    row.last_customer_update_at = flag.last_customer_update_at
-    row.update_due_at = flag.update_due_at
-    row.snoozed_until = flag.snoozed_until
-    row.ack_due_at = flag.ack_due_at
-    row.ack_steps = flag.ack_steps
-    row.ack_next_at = flag.ack_next_at
-    row.update_steps = flag.update_steps
-    row.update_next_at = flag.update_next_at
-    row.silent_since = flag.silent_since
-    row.alarm_at = flag.alarm_at
-    row.created_at = flag.created_at
+    for column, value in flag_values(flag).items():
+        setattr(row, column, value)
 
 
-def read_flag(row: FlagRow) -> Flag:
-    """Rebuild the domain flag stored in `row`."""
+def read_flag(row: FlagRow | Row[Any]) -> Flag:
+    """Rebuild the domain flag stored in `row` (an ORM row or a Core row of `flags`)."""
     platform, workspace_id = row.platform, row.workspace_id
 
     post_conversation = (

@@ -16,14 +16,14 @@ from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, OutgoingKind, 
 from bot.ports import OutboxStats
 from storage.envelopes import outgoing_from_json, outgoing_to_json, ref_to_json
 from storage.leases import MAX_ERROR_CHARS, bulk_update, lease_is_free, locked, rowcount
-from storage.pending import PendingInserts
+from storage.pending import PendingWrites
 from storage.tables import OutboxRow
 
 
 class SqlOutboxRepository:
     """Outgoing messages in the `outbox` table."""
 
-    def __init__(self, session: AsyncSession, pending: PendingInserts) -> None:
+    def __init__(self, session: AsyncSession, pending: PendingWrites) -> None:
         self._session = session
         self._pending = pending  # recorded rows, written before any read of the outbox
 

@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Result,
+    ScalarResult,
+    Select,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,13 +30,14 @@ from bot.messages import Conversation
 from bot.themes.models import Theme
 from storage.mapping import (
     event_values,
+    flag_values,
     read_event,
     read_flag,
     read_theme,
     write_flag,
     write_theme,
 )
-from storage.pending import PendingInserts
+from storage.pending import PendingWrites
 from storage.tables import (
     ConversationReferenceRow,
     FlagRow,
@@ -35,6 +46,8 @@ from storage.tables import (
     TimelineEventRow,
     WorkspaceCounterRow,
 )
+
+_Ts = TypeVarTuple("_Ts")
 
 
 class DuplicateError(ValueError):
@@ -75,15 +88,29 @@ def _is_open() -> ColumnElement[bool]:
 class SqlFlagRepository:
     """Flags in the `flags` table; numbers come from `workspace_counters`."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, pending: PendingWrites) -> None:
         self._session = session
         # The rows read in this unit of work, held so `save` finds them without a query: the
         # session's identity map holds rows only while something else references them.
         self._rows: dict[int, FlagRow] = {}
+        # Flags claimed by a sweep, read without the ORM: their column values as last written.
+        # Saving one records only the columns that changed, written with the unit of work.
+        self._claimed: dict[int, dict[str, Any]] = {}
+        self._pending = pending
 
     def _read(self, row: FlagRow) -> Flag:
         self._rows[row.id] = row
+        self._claimed.pop(row.id, None)  # read afresh (changes written first): the row is the truth
         return read_flag(row)
+
+    async def _scalars(self, query: Select[Any]) -> ScalarResult[Any]:
+        """Run a query over flags, after writing the changes of claimed flags."""
+        await self._pending.write()
+        return await self._session.scalars(query)
+
+    async def _execute(self, query: Select[*_Ts]) -> Result[*_Ts]:
+        await self._pending.write()
+        return await self._session.execute(query)
 
     async def next_number(self, workspace_id: str) -> int:
         """Reserve the next flag number of a workspace (never reused, never duplicated)."""
@@ -113,6 +140,18 @@ class SqlFlagRepository:
         """Store changes to an existing flag."""
         if flag.id is None:
             raise ValueError(f"flag {flag.key} was never added, so it cannot be saved")
+        claimed = self._claimed.get(flag.id)
+        if claimed is not None:
+            changes = {
+                column: value
+                for column, value in flag_values(flag).items()
+                if claimed[column] != value
+            }
+            if changes:
+                claimed.update(changes)
+                self._pending.update(FlagRow, flag.id, changes)
+            return
+        await self._pending.write()
         row = self._rows.get(flag.id) or await self._session.get(FlagRow, flag.id)
         if row is None:
             raise LookupError(f"flag id {flag.id} is not stored")
@@ -123,6 +162,7 @@ class SqlFlagRepository:
         return await self._one(FlagRow.workspace_id == workspace_id, FlagRow.number == number)
 
     async def get_by_id(self, flag_id: int) -> Flag | None:
+        await self._pending.write()
         row = await self._session.get(FlagRow, flag_id, with_for_update=True)
         return self._read(row) if row is not None else None
 
@@ -160,16 +200,16 @@ class SqlFlagRepository:
             .where(FlagRow.theme_id.in_(list(theme_ids)))
             .group_by(FlagRow.theme_id)
         )
-        rows = await self._session.scalars(select(FlagRow).where(FlagRow.id.in_(firsts)))
+        rows = await self._scalars(select(FlagRow).where(FlagRow.id.in_(firsts)))
         return {row.theme_id: read_flag(row) for row in rows if row.theme_id is not None}
 
     async def list_joined(self, flag_id: int) -> Sequence[Flag]:
         query = select(FlagRow).where(FlagRow.joined_to_id == flag_id).order_by(FlagRow.id)
-        return [self._read(row) for row in await self._session.scalars(query)]
+        return [self._read(row) for row in await self._scalars(query)]
 
     async def page(self, after_id: int, limit: int) -> Sequence[Flag]:
         query = select(FlagRow).where(FlagRow.id > after_id).order_by(FlagRow.id).limit(limit)
-        return [read_flag(row) for row in await self._session.scalars(query)]
+        return [read_flag(row) for row in await self._scalars(query)]
 
     async def list_embedded_after(
         self, workspace_id: str, after_id: int, limit: int
@@ -185,7 +225,7 @@ class SqlFlagRepository:
             .order_by(FlagRow.id)
             .limit(limit)
         )
-        rows = await self._session.execute(query)
+        rows = await self._execute(query)
         return [(i, t, bytes(e)) for i, t, e in rows if t is not None and e is not None]
 
     async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
@@ -203,7 +243,7 @@ class SqlFlagRepository:
             .where(FlagRow.theme_id.in_(counts), FlagRow.created_at > since)
             .group_by(FlagRow.theme_id)
         )
-        for theme_id, count in await self._session.execute(query):
+        for theme_id, count in await self._execute(query):
             if theme_id is not None:
                 counts[theme_id] = int(count)
         return counts
@@ -228,19 +268,26 @@ class SqlFlagRepository:
         On PostgreSQL rows another transaction holds (another replica's sweep, or someone
         acknowledging the flag right now) are skipped, to be taken by a later sweep.
         """
+        table = FlagRow.__table__
         query = (
-            select(FlagRow)
-            .where(FlagRow.alarm_at.is_not(None), FlagRow.alarm_at <= now)
-            .order_by(FlagRow.alarm_at, FlagRow.id)
+            select(table)
+            .where(table.c.alarm_at.is_not(None), table.c.alarm_at <= now)
+            .order_by(table.c.alarm_at, table.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [self._read(row) for row in await self._session.scalars(query)]
+        # Without the ORM: a sweep reads and changes many flags, and the ORM's bookkeeping per
+        # row cost more than the sweep's own work (bench/sweep.py).
+        flags = []
+        for row in await self._execute(query):
+            self._claimed[row.id] = dict(row._mapping)
+            flags.append(read_flag(row))
+        return flags
 
     async def next_alarm_at(self) -> datetime | None:
         """The earliest alarm of any flag."""
         query = select(func.min(FlagRow.alarm_at)).where(FlagRow.alarm_at.is_not(None))
-        result: datetime | None = (await self._session.execute(query)).scalar_one()
+        result: datetime | None = (await self._execute(query)).scalar_one()
         return result
 
     async def _one(self, *criteria: ColumnElement[bool]) -> Flag | None:
@@ -253,19 +300,19 @@ class SqlFlagRepository:
             .order_by(FlagRow.created_at, FlagRow.id)
             .with_for_update(of=FlagRow)
         )
-        row = (await self._session.scalars(query.limit(1))).first()
+        row = (await self._scalars(query.limit(1))).first()
         return self._read(row) if row is not None else None
 
     async def _all(self, *criteria: ColumnElement[bool]) -> list[Flag]:
         """Matching flags, oldest first."""
         query = select(FlagRow).where(*criteria).order_by(FlagRow.created_at, FlagRow.id)
-        return [read_flag(row) for row in await self._session.scalars(query)]
+        return [read_flag(row) for row in await self._scalars(query)]
 
 
 class SqlTimelineRepository:
     """Timeline events in the `timeline_events` table."""
 
-    def __init__(self, session: AsyncSession, pending: PendingInserts) -> None:
+    def __init__(self, session: AsyncSession, pending: PendingWrites) -> None:
         self._session = session
         self._pending = pending
 

@@ -21,7 +21,7 @@ from bot.ports import (
 from storage.digests import SqlDigestRepository, SqlSilenceBreachRepository
 from storage.inbox import SqlInboxRepository
 from storage.outbox import SqlOutboxRepository
-from storage.pending import PendingInserts
+from storage.pending import PendingWrites
 from storage.repositories import (
     SqlConversationReferenceRepository,
     SqlFlagRepository,
@@ -37,9 +37,9 @@ class SqlUnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         # The session connects lazily, on the first statement, so creating one is cheap.
         self._session = session
-        self._pending = PendingInserts(self._session)
+        self._pending = PendingWrites(self._session)
         # Typed as the ports, so mypy proves each repository implements its protocol.
-        self.flags: FlagRepository = SqlFlagRepository(self._session)
+        self.flags: FlagRepository = SqlFlagRepository(self._session, self._pending)
         self.timeline: TimelineRepository = SqlTimelineRepository(self._session, self._pending)
         self.themes: ThemeRepository = SqlThemeRepository(self._session)
         self.breaches: SilenceBreachRepository = SqlSilenceBreachRepository(self._session)

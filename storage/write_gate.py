@@ -86,6 +86,10 @@ class GatedSession(AsyncSession):
         await self._enter()
         return await super().get(*args, **kwargs)
 
+    async def connection(self, *args: Any, **kwargs: Any) -> Any:
+        await self._enter()
+        return await super().connection(*args, **kwargs)
+
     async def flush(self, *args: Any, **kwargs: Any) -> None:
         await self._enter()
         await super().flush(*args, **kwargs)

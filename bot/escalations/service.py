@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,25 +86,23 @@ async def adopt_post(core: Core, uow: UnitOfWork, flag: Flag, pressed_on: Messag
     log.info("%s: adopted its escalation post from a button pressed on it", flag.key)
 
 
-async def refresh_post(
-    core: Core, uow: UnitOfWork, flag: Flag, joined: Sequence[Flag] | None = None
-) -> None:
-    """Record an update of the escalation post, so it shows the flag as it stands now.
+async def refresh_post(core: Core, uow: UnitOfWork, flag: Flag) -> None:
+    """Record an update of the escalation post, so it shows the flag as it stands.
 
-    `joined`: the escalations that joined it, when the caller has them already.
+    The post is drawn when the update is delivered (`current_post`), not here: it shows the
+    flag as it is then, and a sweep moving many flags on draws none of them in its write.
     """
     if flag.id is not None and has_post(core, flag):
-        now = core.clock.now()
-        affected = None
-        if flag.joined_count:
-            if joined is None:
-                joined = await uow.flags.list_joined(flag.id)
-            affected = customers_affected(flag, joined)
-        message = escalation_post(flag, now, core.config, affected=affected)
-        outgoing = Outgoing.on_flag_post(
-            OutgoingKind.UPDATE, _post_place(core, flag), flag.id, message
-        )
-        await uow.outbox.record(outgoing, now)
+        outgoing = Outgoing.flag_post_refresh(_post_place(core, flag), flag.id)
+        await uow.outbox.record(outgoing, core.clock.now())
+
+
+async def current_post(core: Core, uow: UnitOfWork, flag: Flag) -> Message:
+    """The escalation post of `flag` as it stands now, with the customers of its burst."""
+    affected = None
+    if flag.joined_count and flag.id is not None:
+        affected = customers_affected(flag, await uow.flags.list_joined(flag.id))
+    return escalation_post(flag, core.clock.now(), core.config, affected=affected)
 
 
 async def say_in_thread(core: Core, uow: UnitOfWork, flag: Flag, text: str | Message) -> None:
@@ -309,7 +306,7 @@ async def join_burst(core: Core, uow: UnitOfWork, flag: Flag, lead: Flag, now: d
     )
     # In an outage flags join every few seconds: only the newest count needs to reach the post.
     await uow.outbox.supersede_updates(flag_order(lead.id), now)
-    await refresh_post(core, uow, lead, joined)
+    await refresh_post(core, uow, lead)
     if lead.acknowledged_by is not None:
         await _acknowledge_with(uow, flag, lead, lead.acknowledged_by, now)
     log.info("%s joined %s in workspace %s", flag.key, lead.key, flag.workspace_id)

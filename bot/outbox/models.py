@@ -63,6 +63,9 @@ class Outgoing:
     links_post: bool = False  # an ANSWER whose POST_LINK points at the flag's post
     theme_id: int | None = None  # a theme's routed post, its updates and thread lines
     digest_id: int | None = None  # a weekly digest's post, and its chart in the post's thread
+    # An UPDATE of the flag's post drawn at delivery from the flag as it stands then (its
+    # `message` is empty until then): never stale, and no drawing inside the caller's write.
+    renders_post: bool = False
 
     @classmethod
     def post(
@@ -127,6 +130,12 @@ class Outgoing:
         """A thread reply under, or an update of, the flag's escalation post."""
         purpose = "thread line" if kind is OutgoingKind.REPLY else "post update"
         return cls._on_post(kind, conversation, message, purpose, flag_id=flag_id)
+
+    @classmethod
+    def flag_post_refresh(cls, conversation: Conversation, flag_id: int) -> Outgoing:
+        """An update of the flag's escalation post to show the flag as it stands at delivery."""
+        update = cls.on_flag_post(OutgoingKind.UPDATE, conversation, flag_id, Message(""))
+        return replace(update, renders_post=True)
 
     @classmethod
     def _on_post(

@@ -30,6 +30,7 @@ from bot.batching import GroupCommit
 from bot.claiming import ClaimLoop
 from bot.core import Core
 from bot.errors import DeliveryError
+from bot.escalations.service import current_post
 from bot.messages import Conversation, Message, MessageRef
 from bot.outage import OutageLog
 from bot.outbox.models import POST_LINK, Delivery, DeliveryStatus, Outgoing, OutgoingKind
@@ -264,6 +265,8 @@ class DeliveryWorker:
         async with self._core.uow() as uow:
             flag = await uow.flags.get_by_id(outgoing.flag_id)
             post_state = await uow.outbox.post_state(outgoing.flag_id)
+            if flag is not None and outgoing.renders_post:
+                outgoing = replace(outgoing, message=await current_post(self._core, uow, flag))
         post = flag.post if flag is not None else None
         if outgoing.links_post:
             if post is None and post_state in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED):

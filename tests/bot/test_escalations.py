@@ -380,3 +380,21 @@ async def test_the_post_says_the_ways_to_acknowledge_as_configured() -> None:
     assert post.message.footer.startswith(
         "To acknowledge: press *Acknowledge*, reply `mine`, or react 👀."
     )
+
+
+async def test_a_post_update_shows_the_flag_as_it_stands_when_delivered(world: World) -> None:
+    await world.flag("ana", "escalate payments down ZD-1")
+    drain = world.store.store.after_commit
+    world.store.store.after_commit = None  # Slack is away: updates queue up in the outbox
+    world.clock.advance(timedelta(minutes=6))
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    world.clock.advance(timedelta(hours=1))
+    await world.flag("maria", "resolve F-1 rolled back")
+    assert world.chat.of_kind("update") == []
+    assert drain is not None
+    await drain()
+    updates = world.chat.of_kind("update")
+    assert updates, "the queued updates were delivered"
+    for update in updates:  # none shows the stale "Acknowledged" state recorded first
+        status = {f.label: f.value for f in update.message.fields}["Status"]
+        assert status == "✔️ Resolved by <@maria> after 1h 6m: rolled back"

@@ -76,3 +76,57 @@ async def test_concurrent_sweeps_on_postgresql_never_claim_the_same_flag(
     first = await task
     assert first == list(range(1, 9))
     assert second == list(range(9, 21))  # the held ones are skipped, not waited for
+
+
+async def test_a_claimed_flag_saved_is_read_back_changed_in_the_same_unit_of_work(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await store_alarms(uow_factory, [10, 20])
+    now = T0 + timedelta(minutes=30)
+    async with uow_factory() as uow:
+        first, second = await uow.flags.claim_due(now, 10)
+        first.ack_steps, first.ack_next_at = 1, now + timedelta(hours=2)
+        second.summary = "changed after the claim"
+        await uow.flags.save(first)
+        await uow.flags.save(second)
+        # Read before the commit: the claimed flags' changes are written first.
+        again = await uow.flags.get(WORKSPACE, 1)
+        assert again is not None and again.ack_steps == 1
+        assert again.ack_next_at == now + timedelta(hours=2)
+        assert [f.number for f in await uow.flags.claim_due(now, 10)] == [2]  # 1 moved on
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.flags.get(WORKSPACE, 2)
+        assert stored is not None and stored.summary == "changed after the claim"
+        assert stored.ack_next_at == T0 + timedelta(minutes=20)  # untouched columns kept
+
+
+async def test_a_claimed_flag_changed_and_changed_back_is_stored_as_it_ends(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await store_alarms(uow_factory, [10])
+    now = T0 + timedelta(minutes=30)
+    async with uow_factory() as uow:
+        (flag,) = await uow.flags.claim_due(now, 10)
+        original = flag.ack_next_at
+        flag.ack_next_at = now + timedelta(hours=1)
+        await uow.flags.save(flag)
+        flag.ack_next_at = original  # back again: the earlier change must not win
+        await uow.flags.save(flag)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [f.number for f in await uow.flags.claim_due(now, 10)] == [1]
+
+
+async def test_a_claimed_flag_saved_then_rolled_back_is_unchanged(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await store_alarms(uow_factory, [10])
+    now = T0 + timedelta(minutes=30)
+    async with uow_factory() as uow:
+        (flag,) = await uow.flags.claim_due(now, 10)
+        flag.ack_next_at = None
+        await uow.flags.save(flag)
+        await uow.rollback()
+    async with uow_factory() as uow:
+        assert [f.number for f in await uow.flags.claim_due(now, 10)] == [1]
