@@ -17,7 +17,7 @@ from bot.flags.models import Flag, TimelineEvent
 from bot.inbox.models import InboxItem, Received
 from bot.messages import Conversation, Message, MessageRef, Person
 from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, StuckDelivery
-from bot.themes.models import Theme
+from bot.themes.models import Theme, ThemeActivity
 
 
 class ChatGateway(Protocol):
@@ -76,6 +76,13 @@ class FlagRepository(Protocol):
         """Reserve the next flag number of a workspace (never reused, never duplicated)."""
         ...
 
+    async def reserve_number(self, workspace_id: str) -> int:
+        """The next flag number, reserved at once where the database can (PostgreSQL: in a
+        transaction of its own), so flags raised together do not wait for each other's
+        commits. A flag rolled back after this leaves a gap in the numbers, never a duplicate.
+        Where it cannot (SQLite, one writer), this is `next_number`."""
+        ...
+
     async def add(self, flag: Flag) -> Flag:
         """Store a new flag; returns it with `id` set."""
         ...
@@ -127,6 +134,11 @@ class FlagRepository(Protocol):
         self, theme_ids: Sequence[int], since: datetime
     ) -> dict[int, int]:
         """How many flags each theme got after `since` (0 for a theme with none)."""
+        ...
+
+    async def theme_activity(self, theme_id: int, since: datetime) -> ThemeActivity:
+        """The theme's flags created after `since`: how many, distinct reporters, distinct
+        customer refs."""
         ...
 
     async def list_created_between(

@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from bot.digests.models import DigestKind, DigestRecord, FlowWeek, Quote, nearest_rank
 from bot.flags.models import Flag, FlagKind, FlagStatus
 from bot.messages import Conversation, MessageRef
-from storage.repositories import _insert
+from storage.repositories import _insert, customer_refs_rows
 from storage.tables import (
     DigestRow,
     FlagRow,
@@ -187,10 +187,7 @@ class SqlDigestRepository:
     async def theme_customers(
         self, workspace_id: str, start: datetime, end: datetime
     ) -> dict[int, int]:
-        if self._dialect == "postgresql":
-            refs = func.json_array_elements_text(FlagRow.customer_refs).table_valued("value")
-        else:
-            refs = func.json_each(FlagRow.customer_refs).table_valued("value")
+        refs = customer_refs_rows(self._dialect)
         query = (
             select(FlagRow.theme_id, func.count(refs.c.value.distinct()))
             .select_from(FlagRow)

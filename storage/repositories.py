@@ -18,16 +18,19 @@ from sqlalchemy import (
     Select,
     delete,
     func,
+    literal,
     or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from bot.flags.models import Flag, FlagKind, FlagStatus, TimelineEvent
 from bot.messages import Conversation
-from bot.themes.models import Theme
+from bot.themes.models import Theme, ThemeActivity
 from storage.mapping import (
     event_values,
     flag_values,
@@ -62,6 +65,14 @@ def _insert(session: AsyncSession, table: Any) -> sqlite.Insert | postgresql.Ins
     if dialect == "postgresql":
         return postgresql.insert(table)
     raise NotImplementedError(f"Frontline does not support the {dialect} database")
+
+
+def customer_refs_rows(dialect: str) -> TableValuedAlias:
+    """Each flag's customer refs as rows (column `value`): joined to `flags`, distinct customers
+    are counted by the database."""
+    if dialect == "postgresql":
+        return func.json_array_elements_text(FlagRow.customer_refs).table_valued("value")
+    return func.json_each(FlagRow.customer_refs).table_valued("value")
 
 
 def _is_unique_violation(error: IntegrityError) -> bool:
@@ -116,15 +127,26 @@ class SqlFlagRepository:
         """Reserve the next flag number of a workspace (never reused, never duplicated)."""
         # One atomic upsert: the counter row's lock serialises concurrent reservations on
         # PostgreSQL, and SQLite transactions already hold the write lock (BEGIN IMMEDIATE).
+        number = (await self._session.execute(self._count_one(workspace_id))).scalar_one()
+        return int(number)
+
+    async def reserve_number(self, workspace_id: str) -> int:
+        """The next number, committed at once on PostgreSQL in a transaction of its own."""
+        engine = self._session.bind
+        if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+            return await self.next_number(workspace_id)  # SQLite: one writer, one transaction
+        async with engine.begin() as connection:
+            number = (await connection.execute(self._count_one(workspace_id))).scalar_one()
+        return int(number)
+
+    def _count_one(self, workspace_id: str) -> ReturningInsert[int]:
         insert = _insert(self._session, WorkspaceCounterRow).values(
             workspace_id=workspace_id, last_number=1
         )
-        statement = insert.on_conflict_do_update(
+        return insert.on_conflict_do_update(
             index_elements=[WorkspaceCounterRow.workspace_id],
             set_={"last_number": WorkspaceCounterRow.last_number + 1},
         ).returning(WorkspaceCounterRow.last_number)
-        number = (await self._session.execute(statement)).scalar_one()
-        return int(number)
 
     async def add(self, flag: Flag) -> Flag:
         """Store a new flag; sets and returns it with `id` set."""
@@ -247,6 +269,20 @@ class SqlFlagRepository:
             if theme_id is not None:
                 counts[theme_id] = int(count)
         return counts
+
+    async def theme_activity(self, theme_id: int, since: datetime) -> ThemeActivity:
+        recent = (FlagRow.theme_id == theme_id, FlagRow.created_at > since)
+        counts = select(func.count(FlagRow.id), func.count(FlagRow.reporter_id.distinct()))
+        flags, agents = (await self._execute(counts.where(*recent))).one()
+        refs = customer_refs_rows(self._session.get_bind().dialect.name)
+        customers = (
+            select(func.count(refs.c.value.distinct()))
+            .select_from(FlagRow)
+            .join(refs, literal(True))
+            .where(*recent)
+        )
+        found = (await self._execute(customers)).scalar_one()
+        return ThemeActivity(int(flags), int(agents), int(found))
 
     async def list_created_between(
         self, workspace_id: str, start: datetime, end: datetime

@@ -54,9 +54,15 @@ async def raise_flag(
     if command.kind is FlagKind.RECURRING or wants_vector(core):
         vector = await core.themes.vector(command.summary)
     async with core.uow() as uow:
+        number = 0
+        if command.kind is FlagKind.RECURRING:
+            # A recurring flag needs nobody to wait for it: its number is reserved on its own
+            # (PostgreSQL), first, before this transaction holds a connection, so the counter
+            # row is not held until the commit while every new flag of the workspace waits.
+            number = await uow.flags.reserve_number(reporter.workspace_id)
         flag = Flag(
             workspace_id=reporter.workspace_id,
-            number=0,  # reserved last, below
+            number=number,  # an escalation's is reserved below
             kind=command.kind,
             summary=command.summary,
             severity=command.severity,
@@ -81,10 +87,6 @@ async def raise_flag(
             lead = await burst_lead(core, uow, flag, now, vector)
             if lead is not None:
                 flag.join(lead)
-        # Otherwise the number is reserved last: its counter row stays locked until the commit,
-        # and on PostgreSQL every new flag of the workspace waits for that lock.
-        if not flag.number:
-            flag.number = await uow.flags.next_number(reporter.workspace_id)
         flag = await uow.flags.add(flag)
         assert flag.id is not None
         source = f"from <{source_link}|this message>" if source_link else ""

@@ -63,8 +63,8 @@ class Outgoing:
     links_post: bool = False  # an ANSWER whose POST_LINK points at the flag's post
     theme_id: int | None = None  # a theme's routed post, its updates and thread lines
     digest_id: int | None = None  # a weekly digest's post, and its chart in the post's thread
-    # An UPDATE of the flag's post drawn at delivery from the flag as it stands then (its
-    # `message` is empty until then): never stale, and no drawing inside the caller's write.
+    # An UPDATE of the flag's (or theme's) post drawn at delivery from it as it stands then
+    # (`message` is empty until then): never stale, and nothing drawn in the caller's write.
     renders_post: bool = False
 
     @classmethod
@@ -122,6 +122,12 @@ class Outgoing:
         """A thread reply under, or an update of, the theme's post (`ref`, else its post then)."""
         purpose = "theme thread line" if kind is OutgoingKind.REPLY else "theme post update"
         return cls._on_post(kind, conversation, message, purpose, ref=ref, theme_id=theme_id)
+
+    @classmethod
+    def theme_post_refresh(cls, conversation: Conversation, theme_id: int) -> Outgoing:
+        """An update of the theme's post to show the theme as it stands at delivery."""
+        update = cls.on_theme_post(OutgoingKind.UPDATE, conversation, theme_id, Message(""))
+        return replace(update, renders_post=True)
 
     @classmethod
     def on_flag_post(

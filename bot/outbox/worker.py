@@ -37,6 +37,7 @@ from bot.outbox.models import POST_LINK, Delivery, DeliveryStatus, Outgoing, Out
 from bot.outbox.outcomes import post_failed_answer, record_delivered, report_undelivered
 from bot.outbox.pacing import Pacer
 from bot.ports import ChatGateway, UnitOfWork
+from bot.themes.routing import current_theme_post
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -252,6 +253,8 @@ class DeliveryWorker:
     async def _resolved(self, delivery: Delivery) -> Outgoing:
         """The message with what was unknown when it was recorded: its flag's post, its link."""
         outgoing = delivery.outgoing
+        if outgoing.renders_post:
+            outgoing = replace(outgoing, message=await self._current_post(outgoing))
         needs_post = outgoing.kind in (OutgoingKind.REPLY, OutgoingKind.UPDATE)
         if not (needs_post and outgoing.ref is None) and not outgoing.links_post:
             return outgoing
@@ -265,8 +268,6 @@ class DeliveryWorker:
         async with self._core.uow() as uow:
             flag = await uow.flags.get_by_id(outgoing.flag_id)
             post_state = await uow.outbox.post_state(outgoing.flag_id)
-            if flag is not None and outgoing.renders_post:
-                outgoing = replace(outgoing, message=await current_post(self._core, uow, flag))
         post = flag.post if flag is not None else None
         if outgoing.links_post:
             if post is None and post_state in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED):
@@ -278,6 +279,20 @@ class DeliveryWorker:
         if post is None:
             raise _Skip("its escalation post was never delivered")
         return replace(outgoing, ref=post)
+
+    async def _current_post(self, outgoing: Outgoing) -> Message:
+        """The flag's or theme's post drawn as it stands now, for an update that says so."""
+        async with self._core.uow() as uow:
+            if outgoing.theme_id is not None:
+                theme = await uow.themes.get(outgoing.theme_id)
+                if theme is None:
+                    raise _Skip("its theme no longer exists")
+                return await current_theme_post(self._core, uow, theme)
+            assert outgoing.flag_id is not None
+            flag = await uow.flags.get_by_id(outgoing.flag_id)
+            if flag is None:
+                raise _Skip("its flag no longer exists")
+            return await current_post(self._core, uow, flag)
 
     async def _adopted_post(self, outgoing: Outgoing) -> MessageRef | None:
         """The post this message would create, when it exists already: a flag's adopted from a

@@ -55,7 +55,7 @@ async def move_flag(
             TimelineEvent(flag.id, now, EventKind.THEMED, actor, f"#{target.slug}{moved_from}")
         )
         if old is not None and old.id is not None:
-            await refresh_post(core, uow, old, await uow.flags.list_for_theme(old.id), now)
+            await refresh_post(uow, old, now)
         routed = await after_new_flag(core, uow, target, flag, now)
         await uow.commit()
     core.themes.forget(actor.workspace_id)

@@ -132,7 +132,7 @@ async def _set_status(
     for flag in flags:
         assert flag.id is not None
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.THEME_STATUS, actor, words))
-    await refresh_post(core, uow, theme, flags, now)
+    await refresh_post(uow, theme, now)
     await say_in_theme_thread(
         uow, theme, Message(f"{status_words(theme)} — by {actor.mention}"), now
     )
@@ -312,7 +312,7 @@ async def _merge(core: Core, uow: UnitOfWork, theme: Theme, actor: Person, rest:
     await say_in_theme_thread(
         uow, theme, Message(f"Merged into #{target.slug} by {actor.mention}"), now
     )
-    await refresh_post(core, uow, target, await uow.flags.list_for_theme(target.id), now)
+    await refresh_post(uow, target, now)
     core.themes.forget(theme.workspace_id)
     return Reply(
         Message(

@@ -78,3 +78,12 @@ class Theme:
     @property
     def is_open(self) -> bool:
         return self.status not in (ThemeStatus.FIXED, ThemeStatus.WONT_FIX)
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeActivity:
+    """A theme's flags over a period: how many, from how many agents, about how many customers."""
+
+    flags: int
+    agents: int
+    customers: int

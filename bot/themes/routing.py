@@ -8,7 +8,6 @@ delivered it becomes the theme's post, which later flags update in place with a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 
 from bot.config.models import FrontlineConfig
@@ -41,17 +40,15 @@ def owner_channel(config: FrontlineConfig, theme: Theme, platform: str) -> Conve
     return Conversation(platform, theme.workspace_id, triage) if triage else None
 
 
-def threshold_reached(
-    config: FrontlineConfig, theme: Theme, flags: Sequence[Flag], now: datetime
-) -> bool:
-    """`flags` flags from at least `distinct` agents or customers within `within`."""
-    threshold = config.themes.threshold_for(
-        config.themes.rule_named(theme.rule) if theme.rule else None
-    )
-    recent = [f for f in flags if f.created_at > now - threshold.within]
-    agents = {f.reporter.user_id for f in recent}
-    customers = {ref for f in recent for ref in f.customer_refs}
-    return len(recent) >= threshold.flags and max(len(agents), len(customers)) >= threshold.distinct
+async def threshold_reached(core: Core, uow: UnitOfWork, theme: Theme, now: datetime) -> bool:
+    """At least `flags` flags from `distinct` agents or customers within `within` (counted by
+    the database: a theme with thousands of flags is not read to decide)."""
+    assert theme.id is not None
+    config = core.config.themes
+    threshold = config.threshold_for(config.rule_named(theme.rule) if theme.rule else None)
+    recent = await uow.flags.theme_activity(theme.id, now - threshold.within)
+    widest = max(recent.agents, recent.customers)
+    return recent.flags >= threshold.flags and widest >= threshold.distinct
 
 
 async def after_new_flag(
@@ -59,29 +56,21 @@ async def after_new_flag(
 ) -> str:
     """Route, update or reopen the theme now that `flag` joined it; a sentence for the agent."""
     assert theme.id is not None and flag.id is not None
-    flags = await uow.flags.list_for_theme(theme.id)
     if theme.status is ThemeStatus.FIXED:
-        return await _regression(core, uow, theme, flags, flag, now)
+        return await _regression(core, uow, theme, flag, now)
     if theme.routed_at is not None:
-        await refresh_post(core, uow, theme, flags, now)
+        await refresh_post(uow, theme, now)
         await say_in_theme_thread(uow, theme, thread_line(flag, core.config), now)
         return (
             f" It is already with {_channel_words(theme_place(theme))}; your flag was added to "
             "the theme's thread."
         )
-    if not threshold_reached(core.config, theme, flags, now):
+    if not await threshold_reached(core, uow, theme, now):
         return ""
-    return await route(core, uow, theme, flags, flag, now)
+    return await route(core, uow, theme, flag, now)
 
 
-async def route(
-    core: Core,
-    uow: UnitOfWork,
-    theme: Theme,
-    flags: Sequence[Flag],
-    flag: Flag,
-    now: datetime,
-) -> str:
+async def route(core: Core, uow: UnitOfWork, theme: Theme, flag: Flag, now: datetime) -> str:
     """Post the theme to its owner channel (once) and say so on the flag's timeline."""
     assert theme.id is not None and flag.id is not None
     place = owner_channel(core.config, theme, flag.platform)
@@ -100,6 +89,7 @@ async def route(
     theme.routed_at = now
     theme.nudge_at = nudge_time(core, now)
     await uow.themes.save(theme)
+    flags = await uow.flags.list_for_theme(theme.id)
     message = theme_post(theme, flags, now, core.config)
     await uow.outbox.record(Outgoing.theme_post(place, message, theme.id), now)
     await uow.timeline.add(
@@ -132,28 +122,29 @@ async def say_in_theme_thread(
     await uow.outbox.record(outgoing, now)
 
 
-async def refresh_post(
-    core: Core, uow: UnitOfWork, theme: Theme, flags: Sequence[Flag], now: datetime
-) -> None:
-    """Update the theme's post in place (counts, quotes, status, buttons)."""
+async def refresh_post(uow: UnitOfWork, theme: Theme, now: datetime) -> None:
+    """Update the theme's post in place (counts, quotes, status, buttons).
+
+    The post is drawn when the update is delivered (`current_theme_post`): it shows the theme
+    as it stands then, and a busy theme is read once per delivered update, not once per flag.
+    """
     place = theme_place(theme)
     if theme.routed_at is None or theme.id is None or place is None:
         return
-    message = theme_post(theme, flags, now, core.config)
-    outgoing = Outgoing.on_theme_post(OutgoingKind.UPDATE, place, theme.id, message)
+    outgoing = Outgoing.theme_post_refresh(place, theme.id)
     # This update shows everything; earlier ones still waiting need not be sent.
     await uow.outbox.supersede_updates(outgoing.order_key, now)
     await uow.outbox.record(outgoing, now)
 
 
-async def _regression(
-    core: Core,
-    uow: UnitOfWork,
-    theme: Theme,
-    flags: Sequence[Flag],
-    flag: Flag,
-    now: datetime,
-) -> str:
+async def current_theme_post(core: Core, uow: UnitOfWork, theme: Theme) -> Message:
+    """The theme's post as it stands now."""
+    assert theme.id is not None
+    flags = await uow.flags.list_for_theme(theme.id)
+    return theme_post(theme, flags, core.clock.now(), core.config)
+
+
+async def _regression(core: Core, uow: UnitOfWork, theme: Theme, flag: Flag, now: datetime) -> str:
     """A flag on a Fixed theme reopens it and alerts the owner channel."""
     assert theme.id is not None and flag.id is not None
     release = f" in {theme.fixed_in}" if theme.fixed_in else ""
@@ -181,7 +172,7 @@ async def _regression(
             Outgoing.post(place, Message(text), purpose="regression alert", flag_id=None), now
         )
     if theme.routed_at is None:
-        await route(core, uow, theme, flags, flag, now)
+        await route(core, uow, theme, flag, now)
     else:
-        await refresh_post(core, uow, theme, flags, now)
+        await refresh_post(uow, theme, now)
     return f" The theme had been marked fixed{release}; it is reopened and its team alerted."

@@ -23,6 +23,7 @@ from bot.themes.index import MEMBERS_KEPT, ThemeIndex
 from bot.themes.lexical import LexicalEmbedder
 from bot.themes.normalise import normalise
 from tests.bot.conftest import WS, World, make_world, person, where
+from tests.fakes.memory import InMemoryFlagRepository
 
 RULES = {
     "channels": {"slack": {"triage": "C-triage", "support_leads": "C-leads"}},
@@ -475,3 +476,32 @@ async def test_a_rule_with_its_own_threshold_routes_sooner() -> None:
     await theme_of(world, "bob", "card declined for a visa ZD-2")
     [post] = world.chat.of_kind("post")
     assert post.conversation.channel_id == "C-payments" and "#payments" in post.message.text
+
+
+async def test_a_flag_joining_a_routed_theme_reads_none_of_its_flags(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A busy theme has thousands of flags: the joining flag counts on the database, and the
+    post is drawn once per delivered update, not once per flag."""
+    world = themes_world()
+    for who, text in (
+        ("ana", "CSV export has no date column ZD-1"),
+        ("ana", "export CSV missing date column ZD-2"),
+        ("bob", "the date col is gone from csv exports ZD-3"),
+    ):
+        await theme_of(world, who, text)
+    drain = world.store.store.after_commit
+    world.store.store.after_commit = None  # the owner channel is away: updates queue up
+
+    async def refuse(*_: object) -> None:
+        raise AssertionError("a theme's flags were read to take one more")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(InMemoryFlagRepository, "list_for_theme", refuse)
+        await world.flag("eve", "recurring csv export still without dates ZD-4")
+        await world.flag("tom", "recurring CSV exports lost their date column ZD-5")
+    assert drain is not None
+    await drain()
+    updates = world.chat.of_kind("update")
+    assert len(updates) == 1  # the first was superseded by the second before delivery
+    assert "5 (5 in the last 7 days)" in str(updates[0].message)

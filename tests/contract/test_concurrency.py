@@ -10,6 +10,7 @@ from bot.config.models import FrontlineConfig
 from bot.core import Core
 from bot.messages import Where
 from bot.ports import UnitOfWorkFactory
+from storage.database import Database
 from tests.contract.builders import T0, WORKSPACE, channel, make_flag, person
 
 WRITERS = 50
@@ -36,6 +37,42 @@ async def test_concurrent_writers_get_distinct_consecutive_numbers(
         stored = await uow.flags.list_open(WORKSPACE)
     assert sorted(reserved) == list(range(1, WRITERS + 1))
     assert sorted(flag.number for flag in stored) == list(range(1, WRITERS + 1))
+
+
+async def test_numbers_reserved_apart_are_distinct_and_never_reused(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async def raise_recurring(keep: bool) -> int | None:
+        async with uow_factory() as uow:
+            # First, as raising a recurring flag does: before the transaction holds anything.
+            number = await uow.flags.reserve_number(WORKSPACE)
+            await uow.flags.list_open(WORKSPACE)
+            await asyncio.sleep(0)
+            await uow.flags.add(make_flag(number))
+            if not keep:
+                return None  # rolled back: on PostgreSQL its number stays used, a gap
+            await uow.commit()
+        return number
+
+    kept = await asyncio.gather(*(raise_recurring(keep=n % 5 != 0) for n in range(WRITERS)))
+    committed = [number for number in kept if number is not None]
+    async with uow_factory() as uow:
+        numbers = sorted(flag.number for flag in await uow.flags.list_open(WORKSPACE))
+    assert sorted(committed) == numbers and len(set(numbers)) == WRITERS - WRITERS // 5
+    latest = await raise_recurring(keep=True)
+    assert latest is not None and latest > max(numbers)  # never a number given before
+
+
+async def test_a_number_reserved_apart_is_kept_when_its_flag_rolls_back_on_postgresql(
+    postgres_database: Database,
+) -> None:
+    factory = postgres_database.unit_of_work
+    async with factory() as recurring:
+        first = await recurring.flags.reserve_number(WORKSPACE)
+        await recurring.rollback()
+    async with factory() as uow:
+        assert await uow.flags.next_number(WORKSPACE) == first + 1  # a gap, never reused
+        await uow.commit()
 
 
 async def test_concurrent_claims_of_one_key_succeed_once(uow_factory: UnitOfWorkFactory) -> None:

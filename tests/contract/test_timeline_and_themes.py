@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.flags.models import EventKind, TimelineEvent
+from bot.flags.models import CustomerRef, CustomerRefKind, EventKind, TimelineEvent
 from bot.messages import MessageRef
 from bot.ports import UnitOfWorkFactory
-from bot.themes.models import ThemeStatus
+from bot.themes.models import ThemeActivity, ThemeStatus
 from tests.contract.builders import T0, WORKSPACE, channel, make_flag, make_theme, person
 
 
@@ -155,3 +155,32 @@ async def test_each_themes_first_flag(uow_factory: UnitOfWorkFactory) -> None:
         firsts = await uow.flags.first_of_themes([a.id, b.id])
         assert {t: f.number for t, f in firsts.items()} == {a.id: 2, b.id: 1}
         assert await uow.flags.first_of_themes([]) == {}
+
+
+async def test_a_themes_recent_activity_is_counted_by_the_database(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    acme, globex = (
+        CustomerRef(CustomerRefKind.TICKET, "ZD-1"),
+        CustomerRef(CustomerRefKind.TICKET, "ZD-2"),
+    )
+    async with uow_factory() as uow:
+        theme = await uow.themes.add(make_theme("a"))
+        other = await uow.themes.add(make_theme("b"))
+        assert theme.id is not None and other.id is not None
+        flags = [
+            make_flag(1, theme_id=theme.id, customer_refs=(acme,)),  # before the window
+            make_flag(2, theme_id=theme.id, customer_refs=(acme, globex)),
+            make_flag(3, theme_id=theme.id, customer_refs=(acme,), reporter=person("U2", "Bo")),
+            make_flag(4, theme_id=theme.id),
+            make_flag(5, theme_id=other.id, customer_refs=(globex,), reporter=person("U3", "Cy")),
+        ]
+        for flag in flags:
+            await uow.flags.add(flag)
+        await uow.commit()
+    async with uow_factory() as uow:
+        recent = await uow.flags.theme_activity(theme.id, T0 + timedelta(minutes=1))
+        assert recent == ThemeActivity(flags=3, agents=2, customers=2)
+        assert await uow.flags.theme_activity(other.id, T0 + timedelta(minutes=5)) == (
+            ThemeActivity(0, 0, 0)
+        )

@@ -29,7 +29,7 @@ from bot.ports import (
     ThemeRepository,
     TimelineRepository,
 )
-from bot.themes.models import Theme
+from bot.themes.models import Theme, ThemeActivity
 from tests.fakes.digests import (
     Breach,
     InMemoryDigestRepository,
@@ -200,6 +200,9 @@ class InMemoryFlagRepository:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
 
+    async def reserve_number(self, workspace_id: str) -> int:
+        return await self.next_number(workspace_id)
+
     async def next_number(self, workspace_id: str) -> int:
         counters = self._uow.store.counters
         counters[workspace_id] = counters.get(workspace_id, 0) + 1
@@ -291,6 +294,14 @@ class InMemoryFlagRepository:
 
     async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
         return self._where(lambda f: f.theme_id == theme_id)
+
+    async def theme_activity(self, theme_id: int, since: datetime) -> ThemeActivity:
+        recent = self._where(lambda f: f.theme_id == theme_id and f.created_at > since)
+        return ThemeActivity(
+            flags=len(recent),
+            agents=len({f.reporter.user_id for f in recent}),
+            customers=len({ref for f in recent for ref in f.customer_refs}),
+        )
 
     async def count_by_theme_since(
         self, theme_ids: Sequence[int], since: datetime
