@@ -38,7 +38,7 @@ class InboxWorker:
         *,
         owner: str,
         handlers: Mapping[str, Handler] | None = None,
-        concurrency: int = 8,
+        concurrency: int = 2,
         poll_seconds: float = 1.0,
         after_each: Callable[[], None] | None = None,
     ) -> None:
