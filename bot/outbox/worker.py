@@ -251,10 +251,9 @@ class DeliveryWorker:
                 return None
 
     async def _resolved(self, delivery: Delivery) -> Outgoing:
-        """The message with what was unknown when it was recorded: its flag's post, its link."""
+        """The message with what was unknown when it was recorded: its flag's post, its link,
+        and for an update drawn at delivery (`renders_post`) the post as it stands now."""
         outgoing = delivery.outgoing
-        if outgoing.renders_post:
-            outgoing = replace(outgoing, message=await self._current_post(outgoing))
         needs_post = outgoing.kind in (OutgoingKind.REPLY, OutgoingKind.UPDATE)
         if not (needs_post and outgoing.ref is None) and not outgoing.links_post:
             return outgoing
@@ -263,11 +262,16 @@ class DeliveryWorker:
             what, post = parent
             if post is None:
                 raise _Skip(f"its {what} post was never delivered")
+            if outgoing.renders_post:
+                outgoing = replace(outgoing, message=await self._current_theme_post(outgoing))
             return replace(outgoing, ref=post)
         assert outgoing.flag_id is not None
+        drawn = None
         async with self._core.uow() as uow:
             flag = await uow.flags.get_by_id(outgoing.flag_id)
             post_state = await uow.outbox.post_state(outgoing.flag_id)
+            if outgoing.renders_post and flag is not None and flag.post is not None:
+                drawn = await current_post(self._core, uow, flag)
         post = flag.post if flag is not None else None
         if outgoing.links_post:
             if post is None and post_state in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED):
@@ -278,21 +282,16 @@ class DeliveryWorker:
             return replace(outgoing, message=await self._with_post_link(outgoing.message, post))
         if post is None:
             raise _Skip("its escalation post was never delivered")
-        return replace(outgoing, ref=post)
+        return replace(outgoing, ref=post, message=drawn or outgoing.message)
 
-    async def _current_post(self, outgoing: Outgoing) -> Message:
-        """The flag's or theme's post drawn as it stands now, for an update that says so."""
+    async def _current_theme_post(self, outgoing: Outgoing) -> Message:
+        """The theme's post drawn as it stands now."""
+        assert outgoing.theme_id is not None
         async with self._core.uow() as uow:
-            if outgoing.theme_id is not None:
-                theme = await uow.themes.get(outgoing.theme_id)
-                if theme is None:
-                    raise _Skip("its theme no longer exists")
-                return await current_theme_post(self._core, uow, theme)
-            assert outgoing.flag_id is not None
-            flag = await uow.flags.get_by_id(outgoing.flag_id)
-            if flag is None:
-                raise _Skip("its flag no longer exists")
-            return await current_post(self._core, uow, flag)
+            theme = await uow.themes.get(outgoing.theme_id)
+            if theme is None:
+                raise _Skip("its theme no longer exists")
+            return await current_theme_post(self._core, uow, theme)
 
     async def _adopted_post(self, outgoing: Outgoing) -> MessageRef | None:
         """The post this message would create, when it exists already: a flag's adopted from a
