@@ -50,6 +50,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, text
 
 from bench.harness import (
+    add_sizes,
     code_state,
     create_database,
     drop_database,
@@ -798,12 +799,7 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> None:
 
 def main() -> None:
     parser = parser_for(__doc__)
-    parser.add_argument(
-        "--sizes",
-        type=lambda text: [int(n) for n in text.split(",")],
-        default=list(SIZES),
-        help="flags per measurement, comma-separated (default 100000,1000000)",
-    )
+    add_sizes(parser, SIZES, "flags")
     parser.add_argument(
         "--databases",
         type=lambda text: [d.strip() for d in text.split(",")],

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,6 +297,16 @@ def code_line() -> str:
     if len(states) == 1:
         return f"Code measured: {states[0]}."
     return "Code measured: CHANGED DURING THE RUN: " + "; then ".join(states) + "."
+
+
+def add_sizes(parser: argparse.ArgumentParser, sizes: Sequence[int], what: str) -> None:
+    """`--sizes`: the sizes to measure, comma-separated (`what` says what is counted)."""
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=list(sizes),
+        help=f"{what} per measurement, comma-separated (default {','.join(map(str, sizes))})",
+    )
 
 
 def parser_for(doc: str | None) -> argparse.ArgumentParser:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench.harness import machine_line, parser_for, run_in_workdir, scratch_databases
+from bench.harness import add_sizes, machine_line, parser_for, run_in_workdir, scratch_databases
 from bot.clock import FakeClock
 from bot.config.models import FrontlineConfig
 from bot.core import Core
@@ -165,12 +165,7 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> None:
 
 def main() -> None:
     parser = parser_for(__doc__)
-    parser.add_argument(
-        "--sizes",
-        type=lambda text: [int(n) for n in text.split(",")],
-        default=list(SIZES),
-        help="open clocks per measurement, comma-separated (default 10000,100000,1000000)",
-    )
+    add_sizes(parser, SIZES, "open clocks")
     args = parser.parse_args()
     run_in_workdir(args, "frontline-bench-sweep-", main_async)
 
