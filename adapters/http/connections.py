@@ -46,23 +46,35 @@ def connection_limit() -> int:
 
 
 def guard_connections(server: web.Server, limit: int) -> None:
-    """Close the oldest connection whenever a new one would exceed `limit`."""
+    """Close the oldest connection whenever a new one would exceed `limit`.
+
+    A closed connection stays in `server.connections` until its `connection_lost` has run (a
+    later turn of the loop, or later still while its handler finishes), and several connections
+    accepted in one turn are all made in that turn: so those already told to close are neither
+    counted nor chosen again, or one closing connection would stand in for all of them and the
+    open ones would grow past the limit (and the file limit) under a burst.
+    """
     accept = server.connection_made
 
     def connection_made(handler: RequestHandler, transport: asyncio.Transport) -> None:
         accept(handler, transport)
-        connections = server.connections
-        if len(connections) <= limit:
+        open_ = [each for each in server.connections if not _closing(each)]
+        if len(open_) <= limit:
             return
-        log.debug("%d connections open (limit %d): closing the oldest", len(connections), limit)
-        for oldest in connections:
+        log.debug("%d connections open (limit %d): closing the oldest", len(open_), limit)
+        for oldest in open_:
             # aiohttp has no public "idle" flag; a request in progress is let finish.
             if oldest is not handler and not getattr(oldest, "_request_in_progress", False):
                 oldest.force_close()  # idle, or still waiting for its headers: drop it now
                 return
-        connections[0].close()  # all busy: the oldest closes once its request is answered
+        open_[0].close()  # all busy: the oldest closes once its request is answered
 
     server.connection_made = connection_made  # type: ignore[method-assign]
+
+
+def _closing(handler: RequestHandler) -> bool:
+    """Whether `handler` was already told to close (aiohttp keeps no public flag for it)."""
+    return handler.transport is None or getattr(handler, "_close", False)
 
 
 def quiet_descriptor_exhaustion(loop: asyncio.AbstractEventLoop) -> None:

@@ -53,6 +53,10 @@ async def test_health_answers_with_more_idle_connections_than_the_file_limit(
                 except (aiohttp.ClientError, TimeoutError):
                     pass
                 await asyncio.sleep(0.1)
+            else:
+                raise AssertionError(
+                    f"the server never answered /healthz: {log.read_text()[-2000:]}"
+                )
             for _ in range(IDLE_CONNECTIONS):
                 # Each is accepted at once: the oldest idle ones are closed to make room.
                 connection = await asyncio.wait_for(asyncio.open_connection(HOST, port), 2)
