@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from adapters.http.access import ProblemAccessLogger
 from adapters.http.app import PLATFORMS_KEY, create_app
 from adapters.http.connections import (
     ACCEPT_BACKLOG,
@@ -83,7 +84,9 @@ def serve(settings: Settings, *, host: str | None, port: int | None) -> None:
 async def _serve(settings: Settings, host: str, port: int) -> None:
     quiet_descriptor_exhaustion(asyncio.get_running_loop())
     app = await build_server_app(settings)
-    runner = web.AppRunner(app, keepalive_timeout=KEEPALIVE_SECONDS)
+    runner = web.AppRunner(
+        app, keepalive_timeout=KEEPALIVE_SECONDS, access_log_class=ProblemAccessLogger
+    )
     await runner.setup()
     assert runner.server is not None
     limit = connection_limit()

@@ -91,7 +91,7 @@ class SlackAdapter:
         forms = Forms(core=runtime.core, client=self.client, people=people)
         self.requests = SlackRequests(runtime.intake, self.interactions)
         runtime.inbox.handle(PLATFORM, self.requests.run)
-        register(self.bolt, self.interactions, forms, self.requests)
+        self.commands = register(self.bolt, self.interactions, forms, self.requests)
         self.socket: SocketModeConnection | None = None
         self.identity: BotIdentity | None = None
 
@@ -102,7 +102,7 @@ class SlackAdapter:
     def endpoint(self) -> SlackEndpoint:
         """The HTTP endpoint (HTTP mode only: it needs the signing secret)."""
         assert self.credentials.signing_secret is not None
-        return SlackEndpoint(self.bolt, self.credentials.signing_secret)
+        return SlackEndpoint(self.bolt, self.credentials.signing_secret, commands=self.commands)
 
     async def lifecycle(self, _: object) -> AsyncIterator[None]:
         """aiohttp cleanup context: check the token and connect at start; disconnect at the end."""

@@ -7,6 +7,7 @@ that did not open in time cannot open later, so the person is told instead.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -33,6 +34,8 @@ from bot.messages import Message
 
 log = logging.getLogger(__name__)
 FORM_DID_NOT_OPEN = "⚠️ Slack did not open the form in time. Please try again."
+
+_ALPHANUMERIC = re.compile(r"[0-9A-Za-z]")
 
 
 class Forms:
@@ -115,6 +118,8 @@ def opens_form(command: SlashCommand) -> bool:
 
     Its trigger expires 3 seconds after the click, so the form is opened straight away.
     """
+    if _ALPHANUMERIC.search(command.text):
+        return False  # the usual case, decided without cleaning the whole text on the ack path
     return not clean_text(command.text)
 
 

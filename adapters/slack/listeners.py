@@ -65,13 +65,16 @@ LISTENED = Surface(
 
 def register(
     bolt: AsyncApp, interactions: Interactions, forms: Forms, requests: SlackRequests
-) -> None:
+) -> dict[str, Listener]:
     """Register a Bolt listener for every entry of LISTENED (and one for unknown buttons).
 
     Each listener stores the request in the inbox, then acknowledges it: once Slack has its
     200, the request is in the database and will be run, whatever happens to this process.
     Forms are the exception: Slack lets a click open one for only 3 seconds, so they open
     at once, before the listener returns.
+
+    Returns the slash command listeners by command, which the HTTP endpoint calls itself
+    (`adapters.slack.endpoint`).
     """
 
     async def command(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -143,6 +146,7 @@ def register(
     bolt.view_submission(THEME_STATUS_VIEW)(theme_status)
     for event_type in LISTENED.events:
         bolt.event(event_type)(_event_listener(interactions, requests))
+    return {name: command for name in LISTENED.commands}
 
 
 async def _parsed(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
+import pytest
+
 from tests.slack.driver import AGENT, ESCALATIONS, SlackDriver, fixture
 from tests.slack.fake_slack import WORKSPACE_URL
 
@@ -117,3 +119,18 @@ async def test_a_replayed_command_with_the_same_trigger_raises_one_flag(
     await slack.settle()
     assert await slack.flag_count() == 1
     assert len(slack.fake.called("chat.postMessage")) == 1
+
+
+async def test_a_command_that_cannot_be_stored_gets_a_500_and_nothing_is_done(
+    slack: SlackDriver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def database_down(*_: object) -> bool:
+        raise ConnectionError("the database is not answering")
+
+    monkeypatch.setattr(slack.adapter.requests, "store", database_down)
+    response = await slack.command("recurring export times out ZD-1")
+    # Not acknowledged: Slack tells the agent the command failed, instead of a silent loss.
+    assert response.status == 500
+    assert "the database is not answering" in caplog.text
+    await slack.settle()
+    assert await slack.flag_count() == 0 and slack.answers() == []
