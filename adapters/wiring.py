@@ -9,6 +9,7 @@ from pathlib import Path
 
 from adapters.routing import PlatformRouter
 from bot.access import Directory
+from bot.claiming import Arrivals
 from bot.clock import Clock
 from bot.config.settings import Settings
 from bot.core import Core
@@ -28,6 +29,7 @@ class Runtime:
 
     `intake` stores incoming requests, `inbox` runs them, `delivery` sends the outbox through
     `router`; the server runs both workers (`adapters.http.workers`), the console drains them.
+    `arrivals` counts the requests the server is answering: the workers claim in the gaps.
     """
 
     settings: Settings
@@ -37,6 +39,7 @@ class Runtime:
     intake: Intake
     inbox: InboxWorker
     delivery: DeliveryWorker
+    arrivals: Arrivals
 
     @property
     def database_description(self) -> str:
@@ -68,6 +71,7 @@ async def open_runtime(
     router = PlatformRouter(gateways, directories)
     core = Core(uow=database.unit_of_work, clock=clock, config=settings.config, directory=router)
     owner = replica_name()
+    arrivals = Arrivals()
     delivery = DeliveryWorker(
         core,
         router,
@@ -76,8 +80,9 @@ async def open_runtime(
             "slack": ConversationPacer(SLACK_WINDOWS),
             "teams": ConversationPacer(TEAMS_WINDOWS),
         },
+        arrivals=arrivals,
     )
-    inbox = InboxWorker(core, owner=owner, after_each=delivery.wake)
+    inbox = InboxWorker(core, owner=owner, after_each=delivery.wake, arrivals=arrivals)
     intake = Intake(core, on_stored=inbox.wake, uow=database.urgent_unit_of_work)
     return Runtime(
         settings=settings,
@@ -87,4 +92,5 @@ async def open_runtime(
         intake=intake,
         inbox=inbox,
         delivery=delivery,
+        arrivals=arrivals,
     )

@@ -1,4 +1,11 @@
-"""The loop both workers run: claim work in batches from the database until stopped."""
+"""The loop both workers run: claim work in batches from the database until stopped.
+
+The workers share the event loop with the requests they work off, and a platform holds
+Frontline to a fast acknowledgement (Slack: 3 s, and retries after), while the work after it
+can wait a moment: so a claim waits for a moment when no request is being answered
+(`Arrivals`), for at most `Arrivals.max_wait`, so that a steady stream of requests slows the
+work down but never stops it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,36 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from bot.outage import OutageLog
+
+
+class Arrivals:
+    """How many incoming requests are being answered; `quiet` waits until none is."""
+
+    def __init__(self, max_wait: float = 0.1) -> None:
+        self.max_wait = max_wait
+        self._answering = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    def begin(self) -> None:
+        self._answering += 1
+        self._quiet.clear()
+
+    def end(self) -> None:
+        self._answering -= 1
+        if self._answering <= 0:
+            self._answering = 0
+            self._quiet.set()
+
+    @property
+    def answering(self) -> int:
+        return self._answering
+
+    async def quiet(self) -> None:
+        """Return when no request is being answered, or after `max_wait` seconds."""
+        if self._answering:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), self.max_wait)
 
 
 class ClaimLoop:
@@ -20,8 +57,10 @@ class ClaimLoop:
         concurrency: int,
         poll_seconds: float,
         outage: OutageLog,
+        arrivals: Arrivals | None = None,
     ) -> None:
         self._claim = claim
+        self._arrivals = arrivals
         self._in_flight = in_flight
         self._concurrency = concurrency
         self._poll = poll_seconds
@@ -45,6 +84,10 @@ class ClaimLoop:
             if busy and free < max(1, self._concurrency // 4):
                 await self._sleep()
                 continue
+            if self._arrivals is not None:
+                await self._arrivals.quiet()
+                if self.stopping:
+                    break
             try:
                 claimed = await self._claim(free)
             except Exception as error:

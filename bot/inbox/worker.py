@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.claiming import ClaimLoop
+from bot.claiming import Arrivals, ClaimLoop
 from bot.core import Core
 from bot.inbox.models import InboxItem
 from bot.inbox.shared import SharedUnitOfWork
@@ -40,6 +40,7 @@ class InboxWorker:
         handlers: Mapping[str, Handler] | None = None,
         concurrency: int = 2,
         poll_seconds: float = 1.0,
+        arrivals: Arrivals | None = None,
         after_each: Callable[[], None] | None = None,
     ) -> None:
         self._core = core
@@ -53,6 +54,7 @@ class InboxWorker:
             concurrency=concurrency,
             poll_seconds=poll_seconds,
             outage=OutageLog(log, "stored requests"),
+            arrivals=arrivals,
         )
 
     def handle(self, platform: str, handler: Handler) -> None:

@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.batching import GroupCommit
-from bot.claiming import ClaimLoop
+from bot.claiming import Arrivals, ClaimLoop
 from bot.core import Core
 from bot.errors import DeliveryError
 from bot.escalations.service import current_post
@@ -88,6 +88,7 @@ class DeliveryWorker:
         concurrency: int = 16,
         observer: DeliveryObserver | None = None,
         poll_seconds: float = 1.0,
+        arrivals: Arrivals | None = None,
     ) -> None:
         self._core = core
         self._gateway = gateway
@@ -102,6 +103,7 @@ class DeliveryWorker:
             concurrency=concurrency,
             poll_seconds=poll_seconds,
             outage=OutageLog(log, "outbox messages"),
+            arrivals=arrivals,
         )
         # Under load many sends finish together: their results share a commit.
         self._results: GroupCommit[tuple[Delivery, MessageRef | None], None] = GroupCommit(
