@@ -19,12 +19,12 @@ from bot.ports import (
     TimelineRepository,
 )
 from storage.digests import SqlDigestRepository, SqlSilenceBreachRepository
+from storage.flags import SqlFlagRepository
 from storage.inbox import SqlInboxRepository
 from storage.outbox import SqlOutboxRepository
 from storage.pending import PendingWrites
 from storage.repositories import (
     SqlConversationReferenceRepository,
-    SqlFlagRepository,
     SqlIdempotencyRepository,
     SqlThemeRepository,
     SqlTimelineRepository,
