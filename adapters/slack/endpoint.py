@@ -31,7 +31,7 @@ from adapters.http.connections import BODY_SECONDS
 from adapters.slack.payloads import PayloadError, parse_http_body
 from adapters.slack.shapes import check_body
 from adapters.slack.signature import is_signed
-from adapters.slack.unhandled import answer_unhandled, note_unhandled
+from adapters.slack.unhandled import listener_failed, note_unhandled
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -99,8 +99,8 @@ async def _run_command(listener: CommandListener, body: dict[str, Any]) -> web.S
     try:
         await listener(ack, body)
     except Exception as error:
-        await answer_unhandled(error, body)  # logged as a failed listener; Bolt would answer 500
-        return web.Response(status=500)
+        listener_failed(error)
+        return web.Response(status=500)  # as Bolt answers a listener that raised
     return await to_aiohttp_response(ack.response or BoltResponse(status=200, body=""))
 
 

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 _NAME = re.compile(r"[\w./:#@-]{1,100}", re.ASCII)
 
 
+def listener_failed(error: Exception) -> None:
+    """The log of a listener that raised (Slack gets a 500: nothing was stored)."""
+    log.error("a Slack listener or middleware failed: %s", error, exc_info=error)
+
+
 def note_unhandled(body: Mapping[str, Any]) -> None:
     """The one log line for a request Frontline acknowledges without doing anything."""
     log.info("acknowledged a Slack %s that Frontline does not handle; nothing done", describe(body))
@@ -34,7 +39,7 @@ async def answer_unhandled(error: Exception, body: dict[str, Any]) -> BoltRespon
     Any other error is logged as Bolt's own handler would, and Bolt's answer (500) stands.
     """
     if not isinstance(error, BoltUnhandledRequestError):
-        log.error("a Slack listener or middleware failed: %s", error, exc_info=error)
+        listener_failed(error)
         return None
     if error.last_global_middleware_name is not None:
         # A middleware stopped the request without an answer: a bug, not an unknown kind.
