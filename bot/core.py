@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from bot.access import Directory, NoDirectory
 from bot.clock import Clock
 from bot.config.models import FrontlineConfig
+from bot.outage import Hush
 from bot.ports import UnitOfWorkFactory
 from bot.themes.matching import ThemeMatcher
 
@@ -26,3 +27,5 @@ class Core:
     directory: Directory = field(default_factory=NoDirectory)
     # Which theme a recurring flag joins; holds each workspace's vector index (bot.themes).
     themes: ThemeMatcher = field(default_factory=ThemeMatcher)
+    # Warnings every flag would repeat (a theme with nowhere to go), logged once an hour.
+    hush: Hush = field(default_factory=Hush)

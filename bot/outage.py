@@ -1,8 +1,11 @@
-"""Logging a database outage once, not once a second, while a worker keeps trying."""
+"""Logging a lasting condition once, not once a second: a database outage while a worker keeps
+trying (`OutageLog`), a misconfiguration met by every flag (`Hush`)."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Hashable
 
 
 class OutageLog:
@@ -29,3 +32,19 @@ class OutageLog:
                 "claiming %s works again after %d failed attempt(s)", self._what, self._failures
             )
             self._failures = 0
+
+
+class Hush:
+    """Whether a warning about `key` is due again: at most once per `every` seconds per key."""
+
+    def __init__(self, every: float = 3600.0) -> None:
+        self._every = every
+        self._last: dict[Hashable, float] = {}
+
+    def due(self, key: Hashable) -> bool:
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self._every:
+            return False
+        self._last[key] = now
+        return True

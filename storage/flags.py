@@ -214,16 +214,18 @@ class SqlFlagRepository:
 
     async def theme_activity(self, theme_id: int, since: datetime) -> ThemeActivity:
         recent = (FlagRow.theme_id == theme_id, FlagRow.created_at > since)
-        counts = select(func.count(FlagRow.id), func.count(FlagRow.reporter_id.distinct()))
-        flags, agents = (await self._execute(counts.where(*recent))).one()
         refs = customer_refs_rows(self._session.get_bind().dialect.name)
         customers = (
             select(func.count(refs.c.value.distinct()))
             .select_from(FlagRow)
             .join(refs, literal(True))
             .where(*recent)
+            .scalar_subquery()
         )
-        found = (await self._execute(customers)).scalar_one()
+        counts = select(
+            func.count(FlagRow.id), func.count(FlagRow.reporter_id.distinct()), customers
+        ).where(*recent)
+        flags, agents, found = (await self._execute(counts)).one()
         return ThemeActivity(int(flags), int(agents), int(found))
 
     async def list_created_between(

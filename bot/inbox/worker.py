@@ -4,6 +4,9 @@ A request is claimed with a lease, run by its platform's handler in one transact
 (`SharedUnitOfWork`) together with the mark that it is done, and committed. A crash before the
 commit leaves it pending: it runs again after restart, or on another replica once the lease
 expires. A handler that keeps failing is given up after `MAX_ATTEMPTS` and logged.
+
+Requests are claimed a batch at a time (`batch`) and run a few at a time (`concurrency`): under
+a backlog one claim serves several requests, instead of a claim per request.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class InboxWorker:
         owner: str,
         handlers: Mapping[str, Handler] | None = None,
         concurrency: int = 2,
+        batch: int = 16,
         poll_seconds: float = 1.0,
         arrivals: Arrivals | None = None,
         after_each: Callable[[], None] | None = None,
@@ -47,11 +51,13 @@ class InboxWorker:
         self.owner = owner
         self._handlers = dict(handlers or {})
         self._after_each = after_each
-        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._arrivals = arrivals
+        self._running = asyncio.Semaphore(concurrency)
+        self._in_flight: dict[int, asyncio.Task[None]] = {}  # claimed: waiting or running
         self._loop = ClaimLoop(
             claim=self._claim_and_start,
             in_flight=lambda: len(self._in_flight),
-            concurrency=concurrency,
+            concurrency=max(batch, concurrency),
             poll_seconds=poll_seconds,
             outage=OutageLog(log, "stored requests"),
             arrivals=arrivals,
@@ -70,7 +76,7 @@ class InboxWorker:
         await self._loop.run()
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop claiming; let running requests finish for `grace` seconds; release the rest."""
+        """Stop claiming; let claimed requests finish for `grace` seconds; release the rest."""
         self._loop.stop()
         tasks = list(self._in_flight.values())
         if tasks:
@@ -94,7 +100,7 @@ class InboxWorker:
             batch = await uow.inbox.claim(self.owner, now, now + LEASE, free)
             await uow.commit()
         for item in batch:
-            task = asyncio.get_running_loop().create_task(self.run_one(item))
+            task = asyncio.get_running_loop().create_task(self._run_in_turn(item))
             self._in_flight[item.id] = task
             task.add_done_callback(functools.partial(self._finished, item.id))
         return len(batch)
@@ -102,6 +108,13 @@ class InboxWorker:
     def _finished(self, item_id: int, _: object) -> None:
         self._in_flight.pop(item_id, None)
         self._loop.wake()
+
+    async def _run_in_turn(self, item: InboxItem) -> None:
+        """Wait for a free slot, and (briefly) for the acknowledgements being answered."""
+        async with self._running:
+            if self._arrivals is not None:
+                await self._arrivals.quiet()
+            await self.run_one(item)
 
     async def run_one(self, item: InboxItem) -> None:
         """Run one request and mark it done, in one transaction."""

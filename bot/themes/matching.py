@@ -67,6 +67,7 @@ class Matched:
 # fragmentation grew the server's memory by about 130 bytes per flag in the soak (16 with one
 # thread; docs/benchmarks.md, section 5).
 MODEL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-model")
+INDEX_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-index")
 T = TypeVar("T")
 
 _shared: SimilarityMatcher | None = None
@@ -161,7 +162,9 @@ class ThemeMatcher:
             return Matched(theme, MatchedBy.RULE)
         index = await self._index(uow, workspace)
         threshold = self.threshold(config)
-        nearest = await self._in_model_thread(self.similarity.place, index, vector, threshold)
+        nearest = await asyncio.get_running_loop().run_in_executor(
+            INDEX_THREAD, self.similarity.place, index, vector, threshold
+        )
         if nearest is not None:
             theme = await live_theme(uow, await uow.themes.get(nearest.theme_id))
             if theme is not None:

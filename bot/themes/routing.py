@@ -79,7 +79,8 @@ async def route(core: Core, uow: UnitOfWork, theme: Theme, flag: Flag, now: date
             f"theme #{theme.slug} reached its threshold but has no channel to go to on "
             f"{flag.platform} (give its rule an owner, or set channels.{flag.platform}.triage)"
         )
-        log.warning("%s", detail)
+        if core.hush.due(("unroutable theme", theme.id)):
+            log.warning("%s", detail)
         await uow.timeline.add(TimelineEvent(flag.id, now, EventKind.DELIVERY_FAILED, None, detail))
         return (
             " It reached the threshold, but no channel is set up to receive it: tell your "

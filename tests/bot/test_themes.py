@@ -181,16 +181,21 @@ async def test_a_theme_is_posted_once_at_its_threshold_then_updated_in_place() -
     assert line.ref.thread_id == posts[0].ref.message_id and "F-4" in line.message.text
 
 
-async def test_a_theme_with_nowhere_to_go_says_so_and_who_to_tell() -> None:
+async def test_a_theme_with_nowhere_to_go_says_so_and_who_to_tell(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     world = themes_world({"channels": {"slack": {"support_leads": "C-leads"}}})  # no triage
     await theme_of(world, "ana", "CSV export has no date column ZD-1")
     await theme_of(world, "bob", "export CSV missing date column ZD-2")
-    third = await world.flag("bob", "recurring csv exports lack the date ZD-3")
-    assert (
-        "It reached the threshold, but no channel is set up to receive it: tell your Frontline "
-        "admin." in third.message.text
-    )
+    told = "It reached the threshold, but no channel is set up to receive it: tell your Frontline "
+    with caplog.at_level(logging.WARNING, logger="bot.themes.routing"):
+        third = await world.flag("bob", "recurring csv exports lack the date ZD-3")
+        fourth = await world.flag("eve", "recurring the csv export lacks its date column ZD-4")
+    assert told + "admin." in third.message.text and told + "admin." in fourth.message.text
     assert world.chat.of_kind("post") == []
+    # Each flag is told, and each flag's timeline says why; the log says it once (an hour).
+    warnings = [r for r in caplog.records if "has no channel to go to" in r.getMessage()]
+    assert len(warnings) == 1
 
 
 async def test_the_threshold_counts_distinct_agents_or_customers_within_its_window() -> None:
