@@ -72,6 +72,7 @@ async def open_runtime(
     core = Core(uow=database.unit_of_work, clock=clock, config=settings.config, directory=router)
     owner = replica_name()
     arrivals = Arrivals()
+    database.expect_urgent(lambda: arrivals.answering > 0)
     delivery = DeliveryWorker(
         core,
         router,

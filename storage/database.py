@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,12 @@ class Database:
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work on its own session (a `bot.ports.UnitOfWorkFactory`)."""
         return SqlUnitOfWork(self._session(urgent=False))
+
+    def expect_urgent(self, check: Callable[[], bool]) -> None:
+        """On SQLite, `check()` says whether requests are being answered, which will store
+        themselves soon: the write lock is kept for them a moment (`storage.write_gate`)."""
+        if self._gate is not None:
+            self._gate.urgent_expected = check
 
     def urgent_unit_of_work(self) -> SqlUnitOfWork:
         """A unit of work served first on SQLite: storing requests before they are acked."""
