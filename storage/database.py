@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.config.urls import encode_password, mask_url
 from bot.errors import FrontlineError
+from storage.sqlite_driver import one_trip_dbapi
 from storage.unit_of_work import SqlUnitOfWork
 from storage.write_gate import GatedSession, WriteGate
 
@@ -172,6 +173,11 @@ class Database:
             # for its short claim and result transactions: bursts, not a steady 16.
             options["pool_size"] = POOL_SIZE
             options["max_overflow"] = POOL_OVERFLOW
+        if (
+            normalized.get_backend_name() == "sqlite"
+            and normalized.get_driver_name() == "aiosqlite"
+        ):
+            options["module"] = one_trip_dbapi()  # one thread trip per statement, not four
         engine = create_async_engine(normalized, **options)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
