@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -36,6 +37,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 PING_TIMEOUT_SECONDS = 5.0
 POOL_SIZE = 10
 POOL_OVERFLOW = 40
+# A pooled PostgreSQL connection unused for this long is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 10.0
 # Any constant works; it only has to be the same for every Frontline process.
 _MIGRATION_LOCK_ID = 0x46524F4E544C  # "FRONTL"
 
@@ -104,6 +107,27 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before use when it has been idle a while (the bot idles for
+    hours, and connections go stale), not at every checkout: SQLAlchemy's `pool_pre_ping`
+    costs three round trips (BEGIN, a query, ROLLBACK) per unit of work, several per flag.
+    A connection found dead is replaced at once, as `pool_pre_ping` does."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # the pool discards it and connects anew
+            raise DisconnectionError(f"an idle connection was dead: {error}") from error
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """Make SQLite safe for many concurrent writers."""
 
@@ -168,7 +192,6 @@ class Database:
         # hide_parameters: a failed statement's error must not carry customer text into logs.
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if normalized.get_backend_name() == "postgresql":
-            options["pool_pre_ping"] = True  # the bot idles for hours; connections go stale
             # The delivery worker has up to 16 sends in flight, each holding a connection only
             # for its short claim and result transactions: bursts, not a steady 16.
             options["pool_size"] = POOL_SIZE
@@ -181,6 +204,8 @@ class Database:
         engine = create_async_engine(normalized, **options)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
+        else:
+            _ping_after_idle(engine)
         logger.info("Using database %s", safe_url(normalized))
         return cls(engine)
 
