@@ -196,11 +196,9 @@ class Database:
             # for its short claim and result transactions: bursts, not a steady 16.
             options["pool_size"] = POOL_SIZE
             options["max_overflow"] = POOL_OVERFLOW
-        if (
-            normalized.get_backend_name() == "sqlite"
-            and normalized.get_driver_name() == "aiosqlite"
-        ):
-            options["module"] = one_trip_dbapi()  # one thread trip per statement, not four
+        one_trip = one_trip_dbapi() if normalized.get_driver_name() == "aiosqlite" else None
+        if one_trip is not None:
+            options["module"] = one_trip  # one thread trip per statement, not four
         engine = create_async_engine(normalized, **options)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)

@@ -113,5 +113,9 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
         return OneTripConnection(self, adapted._connection)
 
 
-def one_trip_dbapi() -> OneTripDBAPI:
+def one_trip_dbapi() -> OneTripDBAPI | None:
+    """The module to give SQLAlchemy; None (its own adapter) should a future aiosqlite no
+    longer have the call this relies on."""
+    if not callable(getattr(aiosqlite.Connection, "_execute", None)):
+        return None
     return OneTripDBAPI(aiosqlite, sqlite3)

@@ -36,3 +36,11 @@ async def test_a_statement_is_one_trip_to_the_drivers_thread(
         assert one.lastrowid == 3
         monkeypatch.undo()
     await database.engine.dispose()
+
+
+async def test_without_the_call_it_relies_on_sqlalchemys_own_adapter_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(aiosqlite.Connection, "_execute")
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
+    assert type(database.engine.dialect.dbapi).__name__ == "AsyncAdapt_aiosqlite_dbapi"
