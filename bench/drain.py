@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
-import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +28,12 @@ from bench.baselines import SECRET
 from bench.harness import (
     code_line,
     fake_slack,
-    frontline_env,
-    frontline_server,
+    frontline_servers,
     get_json,
-    load_average,
     machine_line,
     parser_for,
+    repeat_runs,
     run_in_workdir,
-    scratch_databases,
-    upgrade,
 )
 from bench.load import FlagRequests, saturate
 
@@ -91,15 +88,10 @@ async def measure(label: str, port: int, pid: int, args: argparse.Namespace, fak
 
 async def one_run(args: argparse.Namespace, workdir: Path, run: int) -> list[Drained]:
     outcomes = []
-    async with (
-        fake_slack(workdir) as fake,
-        scratch_databases(workdir, args.postgres, f"drain{run}") as databases,
-    ):
-        for label, database_url in databases:
-            if label != "SQLite":
-                await upgrade(frontline_env(workdir, fake, database_url))
-            server = frontline_server(workdir, fake, database_url, f"drain-{label}-{run}")
-            async with server as (port, process, _):
+    async with fake_slack(workdir) as fake:
+        servers = frontline_servers(workdir, fake, args.postgres, f"drain{run}")
+        async with contextlib.aclosing(servers):
+            async for label, port, process in servers:
                 outcomes.append(await measure(label, port, process.pid, args, fake))
     return outcomes
 
@@ -126,12 +118,7 @@ def table(runs: list[list[Drained]]) -> str:
 
 
 async def main_async(args: argparse.Namespace, workdir: Path) -> None:
-    runs, loads = [], []
-    for run in range(1, args.runs + 1):
-        print(f"run {run}/{args.runs}…", file=sys.stderr, flush=True)
-        before = load_average()
-        runs.append(await one_run(args, workdir, run))
-        loads.append(f"run {run}: {before} at the start, {load_average()} at the end")
+    runs, loads = await repeat_runs(args, one_run, workdir)
     print(f"Medians of {len(runs)} run(s); {machine_line()}.\n")
     print(table(runs))
     print("\nLoad average (1 min, both cores shared): " + "; ".join(loads) + ".")

@@ -19,15 +19,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import asyncpg  # type: ignore[import-untyped]
 
 from bench.baselines import SECRET
+
+T = TypeVar("T")
 
 # The load is one synthetic problem escalated many times, each measured as its own post: bursts
 # (which would join them into one post) are off.
@@ -189,6 +191,37 @@ async def scratch_databases(
     finally:
         if postgres:
             await drop_database(postgres, name)
+
+
+async def frontline_servers(
+    workdir: Path, fake_base: str, postgres: str, tag: str
+) -> AsyncGenerator[tuple[str, int, subprocess.Popen[bytes]], None]:
+    """`frontline serve` on a fresh SQLite file, then on a fresh PostgreSQL database (unless
+    `postgres` is '', upgraded first): yields (label, port, process) while each one runs.
+    Iterate it inside `contextlib.aclosing`, so a failure stops the server it is in."""
+    async with scratch_databases(workdir, postgres, tag) as databases:
+        for label, url in databases:
+            if label != "SQLite":
+                await upgrade(frontline_env(workdir, fake_base, url))
+            async with frontline_server(workdir, fake_base, url, f"{tag}-{label}") as server:
+                port, process, _ = server
+                yield label, port, process
+
+
+async def repeat_runs(
+    args: argparse.Namespace,
+    one_run: Callable[[argparse.Namespace, Path, int], Coroutine[Any, Any, T]],
+    workdir: Path,
+) -> tuple[list[T], list[str]]:
+    """`--runs` runs of `one_run`, and the load average at the start and end of each."""
+    runs: list[T] = []
+    loads: list[str] = []
+    for run in range(1, args.runs + 1):
+        print(f"run {run}/{args.runs}…", file=sys.stderr, flush=True)
+        before = load_average()
+        runs.append(await one_run(args, workdir, run))
+        loads.append(f"run {run}: {before} at the start, {load_average()} at the end")
+    return runs, loads
 
 
 def machine_line() -> str:

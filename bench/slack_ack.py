@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -34,16 +35,13 @@ from bench.harness import (
     code_line,
     fake_slack,
     free_port,
-    frontline_env,
-    frontline_server,
-    load_average,
+    frontline_servers,
     machine_line,
     parser_for,
+    repeat_runs,
     run_in_workdir,
     running,
-    scratch_databases,
     tally,
-    upgrade,
     wait_for_answers,
     wait_until_listening,
 )
@@ -105,22 +103,19 @@ async def one_run(args: argparse.Namespace, workdir: Path, run: int) -> list[Out
                 await wait_until_listening(port, server, log)
                 tag = f"r{run}-{kind}"
                 outcomes.append(await measure(label, port, args, fake_base, tag, frontline=False))
-        async with scratch_databases(workdir, args.postgres, f"ack{run}") as databases:
-            for label, database_url in databases:
-                if label != "SQLite":
-                    await upgrade(frontline_env(workdir, fake_base, database_url))
-                server = frontline_server(workdir, fake_base, database_url, f"{label}-{run}")
-                async with server as (port, _, _):
-                    outcomes.append(
-                        await measure(
-                            f"Frontline, {label}",
-                            port,
-                            args,
-                            fake_base,
-                            f"r{run}-{label}",
-                            frontline=True,
-                        )
+        servers = frontline_servers(workdir, fake_base, args.postgres, f"ack{run}")
+        async with contextlib.aclosing(servers):
+            async for label, port, _ in servers:
+                outcomes.append(
+                    await measure(
+                        f"Frontline, {label}",
+                        port,
+                        args,
+                        fake_base,
+                        f"r{run}-{label}",
+                        frontline=True,
                     )
+                )
     return outcomes
 
 
@@ -182,13 +177,7 @@ def per_run(runs: list[list[Outcome]]) -> str:
 
 
 async def main_async(args: argparse.Namespace, workdir: Path) -> None:
-    runs: list[list[Outcome]] = []
-    loads: list[str] = []
-    for run in range(1, args.runs + 1):
-        print(f"run {run}/{args.runs}…", file=sys.stderr, flush=True)
-        before = load_average()
-        runs.append(await one_run(args, workdir, run))
-        loads.append(f"run {run}: {before} at the start, {load_average()} at the end")
+    runs, loads = await repeat_runs(args, one_run, workdir)
     print(f"Medians of {len(runs)} run(s); {machine_line()}.\n")
     print(table(runs, args.rate))
     print("\nEach run:\n")

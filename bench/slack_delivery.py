@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -34,9 +33,9 @@ from bench.harness import (
     fake_slack,
     frontline_server,
     get_json,
-    load_average,
     machine_line,
     parser_for,
+    repeat_runs,
     run_in_workdir,
     scratch_databases,
 )
@@ -212,13 +211,7 @@ def per_run(runs: list[list[Outcome]]) -> str:
 
 
 async def main_async(args: argparse.Namespace, workdir: Path) -> None:
-    runs = []
-    loads: list[str] = []
-    for run in range(1, args.runs + 1):
-        print(f"run {run}/{args.runs}…", file=sys.stderr, flush=True)
-        before = load_average()
-        runs.append(await one_run(args, workdir, run))
-        loads.append(f"run {run}: {before} at the start, {load_average()} at the end")
+    runs, loads = await repeat_runs(args, one_run, workdir)
     print(
         f"{args.channels} channels x {args.per_channel} messages, the fake refusing a second "
         f"message within {args.interval:g} s in a channel. Medians of {len(runs)} run(s); "

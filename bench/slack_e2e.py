@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,15 +36,12 @@ from bench.harness import (
     Tally,
     code_line,
     fake_slack,
-    frontline_env,
-    frontline_server,
-    load_average,
+    frontline_servers,
     machine_line,
     parser_for,
+    repeat_runs,
     run_in_workdir,
-    scratch_databases,
     tally,
-    upgrade,
     wait_for_answers,
 )
 from bench.load import FlagRequests, Phase, fixed_rate, saturate
@@ -110,15 +107,10 @@ async def measure(
 
 async def one_run(args: argparse.Namespace, workdir: Path, run: int) -> list[Outcome]:
     outcomes = []
-    async with (
-        fake_slack(workdir) as fake_base,
-        scratch_databases(workdir, args.postgres, f"e2e{run}") as databases,
-    ):
-        for label, database_url in databases:
-            if label != "SQLite":
-                await upgrade(frontline_env(workdir, fake_base, database_url))
-            server = frontline_server(workdir, fake_base, database_url, f"e2e-{label}-{run}")
-            async with server as (port, _, _):
+    async with fake_slack(workdir) as fake_base:
+        servers = frontline_servers(workdir, fake_base, args.postgres, f"e2e{run}")
+        async with contextlib.aclosing(servers):
+            async for label, port, _ in servers:
                 outcomes.append(await measure(label, port, args, fake_base, f"r{run}-{label}"))
     return outcomes
 
@@ -178,13 +170,7 @@ def per_run(runs: list[list[Outcome]]) -> str:
 
 
 async def main_async(args: argparse.Namespace, workdir: Path) -> None:
-    runs = []
-    loads: list[str] = []
-    for run in range(1, args.runs + 1):
-        print(f"run {run}/{args.runs}…", file=sys.stderr, flush=True)
-        before = load_average()
-        runs.append(await one_run(args, workdir, run))
-        loads.append(f"run {run}: {before} at the start, {load_average()} at the end")
+    runs, loads = await repeat_runs(args, one_run, workdir)
     print(f"Medians of {len(runs)} run(s); {machine_line()}.\n")
     print(table(runs, args))
     print("\nEach run:\n")
