@@ -61,12 +61,14 @@ class Matched:
     score: float | None = None
 
 
-# One thread runs the model and the index, for every matcher of the process: it bounds the
-# model's CPU to one core (the other stays with the HTTP server), and with one thread the C
-# allocator keeps one arena for the model's buffers instead of one per pool thread, whose
-# fragmentation grew the server's memory by about 130 bytes per flag in the soak (16 with one
-# thread; docs/benchmarks.md, section 5).
+# One thread runs the model, for every matcher of the process: it bounds the model's CPU to
+# one core (the other stays with the HTTP server), and with one thread the C allocator keeps
+# one arena for the model's buffers instead of one per pool thread, whose fragmentation grew
+# the server's memory by about 130 bytes per flag in the soak (16 with one thread;
+# docs/benchmarks.md, section 5).
 MODEL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-model")
+# The index is searched on a thread of its own: the search runs while the request's
+# transaction holds SQLite's write lock, and must not wait behind another flag's embedding.
 INDEX_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-index")
 T = TypeVar("T")
 
@@ -98,9 +100,10 @@ class ThemeMatcher:
         self._workspaces: dict[str, _Workspace] = {}
         self._lock = asyncio.Lock()
 
-    async def _in_model_thread(self, work: Callable[..., T], *args: Any) -> T:
-        """Run `work` on the one thread that runs the model (see MODEL_THREAD)."""
-        return await asyncio.get_running_loop().run_in_executor(MODEL_THREAD, work, *args)
+    @staticmethod
+    async def _in_thread(thread: ThreadPoolExecutor, work: Callable[..., T], *args: Any) -> T:
+        """Run `work` on `thread` (MODEL_THREAD or INDEX_THREAD)."""
+        return await asyncio.get_running_loop().run_in_executor(thread, work, *args)
 
     @property
     def similarity(self) -> SimilarityMatcher:
@@ -113,7 +116,7 @@ class ThemeMatcher:
         return LEXICAL_SIMILARITY if self.similarity.degraded else config.similarity
 
     async def vector(self, text: str) -> Vector:
-        return await self._in_model_thread(self.similarity.vector, text)
+        return await self._in_thread(MODEL_THREAD, self.similarity.vector, text)
 
     async def match(
         self,
@@ -162,9 +165,8 @@ class ThemeMatcher:
             return Matched(theme, MatchedBy.RULE)
         index = await self._index(uow, workspace)
         threshold = self.threshold(config)
-        nearest = await asyncio.get_running_loop().run_in_executor(
-            INDEX_THREAD, self.similarity.place, index, vector, threshold
-        )
+        place = self.similarity.place
+        nearest = await self._in_thread(INDEX_THREAD, place, index, vector, threshold)
         if nearest is not None:
             theme = await live_theme(uow, await uow.themes.get(nearest.theme_id))
             if theme is not None:
