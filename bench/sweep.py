@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from adapters.http.collector import settle_after_start
 from bench.harness import add_sizes, machine_line, parser_for, run_in_workdir, scratch_databases
 from bot.clock import FakeClock
 from bot.config.models import FrontlineConfig
@@ -133,6 +134,7 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> None:
                         f"{label}: {size:,} flags stored in {time.perf_counter() - started:.0f} s"
                     )
                     times = []
+                    settle_after_start()  # as `frontline serve` does after its start-up
                     for _ in range(args.runs):
                         await make_due_again(database)
                         ms, taken = await one_sweep(database)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from adapters.http.access import ProblemAccessLogger
 from adapters.http.app import PLATFORMS_KEY, create_app
+from adapters.http.collector import settle_after_start
 from adapters.http.connections import (
     ACCEPT_BACKLOG,
     KEEPALIVE_SECONDS,
@@ -96,6 +97,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
+    settle_after_start()
     try:
         await site.start()
         log.info("listening on %s:%d (at most %d client connections)", host, port, limit)
