@@ -13,6 +13,9 @@ from bot.words import plural
 from storage.database import Database
 
 LISTED = 50
+# Where a message that may have arrived after all can be looked for before it is sent again
+# (Slack's history carries each message's outbox id; Teams offers nothing to search).
+SEARCHABLE = ("slack",)
 
 
 async def run_outbox(settings: Settings, *, retry: Sequence[int], retry_dead: bool) -> int:
@@ -23,7 +26,9 @@ async def run_outbox(settings: Settings, *, retry: Sequence[int], retry_dead: bo
         now = datetime.now(UTC)
         async with database.unit_of_work() as uow:
             if retry or retry_dead:
-                count = await uow.outbox.retry_now(None if retry_dead else list(retry), now)
+                count = await uow.outbox.retry_now(
+                    None if retry_dead else list(retry), now, searchable=SEARCHABLE
+                )
                 await uow.commit()
                 print(_retried(count, retry, retry_dead))
                 return 0 if count or retry_dead else 1

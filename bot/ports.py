@@ -6,7 +6,7 @@ Implementations live elsewhere: chat gateways in `adapters/`, repositories in `s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -348,8 +348,12 @@ class OutboxRepository(Protocol):
         """The state of the flag's escalation post in the outbox (None: never recorded)."""
         ...
 
-    async def release(self, owner: str | None) -> int:
-        """Give back every lease `owner` holds (None: anyone's); returns how many."""
+    async def release(self, owner: str | None, *, unsent: Collection[int] = ()) -> int:
+        """Give back every lease `owner` holds (None: anyone's); returns how many.
+
+        `unsent`: messages whose attempt never began (no send, no look-up), so it cannot have
+        made them: they lose the uncertainty their claim gave them.
+        """
         ...
 
     async def stats(self, now: datetime) -> OutboxStats: ...
@@ -358,8 +362,19 @@ class OutboxRepository(Protocol):
         """Undelivered messages, pending ones first, then given-up ones; oldest first."""
         ...
 
-    async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
-        """Make given-up (or waiting) messages due again now; None: every given-up one."""
+    async def retry_now(
+        self,
+        delivery_ids: Sequence[int] | None,
+        at: datetime,
+        *,
+        searchable: Collection[str] = (),
+    ) -> int:
+        """Make given-up (or waiting) messages due again now; None: every given-up one.
+
+        A given-up message that may have arrived after all (uncertain) is looked for first on
+        the `searchable` platforms (those whose history can be searched), and on the others
+        sent: the admin was told to retry it only once they saw it missing.
+        """
         ...
 
     async def purge_finished_before(self, before: datetime) -> int: ...

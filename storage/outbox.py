@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, case, delete, exists, func, or_, select
+from sqlalchemy import String, and_, case, delete, exists, func, or_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -198,16 +198,21 @@ class SqlOutboxRepository:
                 return DeliveryStatus(status)
         return None
 
-    async def release(self, owner: str | None) -> int:
+    async def release(self, owner: str | None, *, unsent: Collection[int] = ()) -> int:
         await self._pending.write()
         held = (
             OutboxRow.lease_owner.is_not(None) if owner is None else OutboxRow.lease_owner == owner
         )
+        never_tried = OutboxRow.id.in_(list(unsent))
         return await rowcount(
             self._session,
             bulk_update(OutboxRow)
             .where(held, OutboxRow.status == DeliveryStatus.PENDING.value)
-            .values(lease_owner=None, lease_until=None),
+            .values(
+                lease_owner=None,
+                lease_until=None,
+                uncertain=case((never_tried, False), else_=OutboxRow.uncertain),
+            ),
         )
 
     async def stats(self, now: datetime) -> OutboxStats:
@@ -249,16 +254,26 @@ class SqlOutboxRepository:
             for row in await self._session.scalars(query)
         ]
 
-    async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
+    async def retry_now(
+        self,
+        delivery_ids: Sequence[int] | None,
+        at: datetime,
+        *,
+        searchable: Collection[str] = (),
+    ) -> int:
         await self._pending.write()
-        was_given_up = OutboxRow.status == DeliveryStatus.DEAD.value
+        was_given_up = and_(
+            OutboxRow.status == DeliveryStatus.DEAD.value,
+            OutboxRow.platform.not_in(list(searchable)),
+        )
         statement = bulk_update(OutboxRow).values(
             status=DeliveryStatus.PENDING.value,
             next_attempt_at=at,
             attempts=0,
             finished_at=None,
             # The admin retries a given-up message after looking: it is missing, so send it
-            # (an uncertain one would be looked up again, and on Teams never found).
+            # where it cannot be looked up (on Teams it would never be found); where it can,
+            # it is looked for once more, in case the admin retried without looking.
             uncertain=case((was_given_up, False), else_=OutboxRow.uncertain),
         )
         if delivery_ids is None:

@@ -41,12 +41,14 @@ async def build_server_app(
     runtime = await open_runtime(settings, clock=clock or SystemClock(), gateways={})
     app = create_app(runtime)
     attach_scheduler(app, runtime, every=due_work_every)
-    attach_workers(app, runtime)
     platforms = app[PLATFORMS_KEY]
     for mount in (mount_slack, mount_teams):
         label = mount(app, runtime)
         if label is not None:
             platforms.append(label)
+    # After the platforms: aiohttp stops in reverse order, so at a graceful stop the workers
+    # finish their sends while the platforms' HTTP sessions are still open.
+    attach_workers(app, runtime)
     for platform in ("slack", "teams"):
         active = any(label.startswith(platform) for label in platforms)
         if active and not settings.config.channels_for(platform).escalations:

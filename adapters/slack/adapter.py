@@ -56,15 +56,21 @@ class SlackAdapter:
     def __init__(self, runtime: Runtime, credentials: SlackCredentials) -> None:
         self.credentials = credentials
         api_url = credentials.api_url or DEFAULT_API_URL
-        # No retry handlers: the outbox's delivery worker retries, off the request path, and
-        # knows when a retry could post a message twice.
+        # No retry handlers (the SDK's default retries a lost connection, which could post a
+        # message twice): the outbox's delivery worker retries, off the request path, and knows
+        # when a retry could post a message twice.
         self.client = AsyncWebClient(
-            token=credentials.bot_token, base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS
+            token=credentials.bot_token,
+            base_url=api_url,
+            timeout=WEB_API_TIMEOUT_SECONDS,
+            retry_handlers=[],
         )
         self.authorizer = Authorizer(credentials.bot_token)
         # Bolt's own client carries no token: `authorize` hands it one per request, and our
         # Web API calls go through `self.client` anyway.
-        self._bolt_client = AsyncWebClient(base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS)
+        self._bolt_client = AsyncWebClient(
+            base_url=api_url, timeout=WEB_API_TIMEOUT_SECONDS, retry_handlers=[]
+        )
         if not any(isinstance(f, _TokenIsUsed) for f in BOLT_LOG.filters):
             BOLT_LOG.addFilter(_TokenIsUsed())
         # Listeners only parse, store and ack, so Bolt can run them inline and answer at once

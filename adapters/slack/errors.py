@@ -25,11 +25,18 @@ class SlackStartupError(FrontlineError):
 
 def error_code(error: SlackApiError) -> str:
     """Slack's error code (`not_in_channel`, `ratelimited`…) of a failed Web API call."""
-    code = error.response.get("error") if error.response is not None else None
+    data = getattr(error.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None  # a proxy's HTML page: no code
     if isinstance(code, str) and code:
         return code
-    status = getattr(error.response, "status_code", None)
-    return "ratelimited" if status == 429 else "unknown_error"
+    return "ratelimited" if http_status(error) == 429 else "unknown_error"
+
+
+def http_status(error: SlackApiError) -> int:
+    """The HTTP status of a refused call. A body that is not JSON under a JSON content type
+    leaves the SDK's error holding aiohttp's own response, whose status is named `status`."""
+    response = error.response
+    return int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
 
 
 def delivery_error(
@@ -40,7 +47,7 @@ def delivery_error(
     `creates`: the call makes a new message, so a server error may have made it anyway.
     """
     code = error_code(error)
-    status = int(getattr(error.response, "status_code", 0) or 0)
+    status = http_status(error)
     where = f"<#{channel_id}>" if channel_id else "Slack"
     if code == "not_in_channel":
         return DeliveryError(
@@ -117,7 +124,8 @@ def unreachable(method: str, error: BaseException, *, uncertain: bool = False) -
 
 
 def _needed_scope(method: str, error: SlackApiError) -> str | None:
-    needed = error.response.get("needed") if error.response is not None else None
+    data = getattr(error.response, "data", None)
+    needed = data.get("needed") if isinstance(data, dict) else None
     if isinstance(needed, str) and needed:
         return needed
     return NEEDED_SCOPES.get(method)

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.network_errors import never_sent
 from adapters.slack.blocks import fallback_text, message_blocks
 from adapters.slack.errors import delivery_error, error_code, unreachable
 from adapters.slack.uploads import shared_ts, upload_bytes, upload_name
@@ -167,6 +168,14 @@ class SlackGateway:
             )
         except DeliveryError as error:
             log.warning("could not look for outbox message %s: %s", marker, error.reason)
+            if error.retryable or error.retry_after is not None:
+                # Slack is down or busy: look again later; sending now could make a second one.
+                raise DeliveryError(
+                    f"could not look for it in Slack first ({error.reason})",
+                    retryable=True,
+                    uncertain=True,
+                    retry_after=error.retry_after,
+                ) from None
             return SentLookup(known=False)
         if ts is None:
             return SentLookup(known=True)
@@ -322,8 +331,9 @@ class SlackGateway:
         return str(channel["id"])
 
     async def _via_response_url(self, url: str, message: Message) -> bool:
+        # No retry handlers (the SDK's default retries a lost connection): the outbox retries.
         webhook = AsyncWebhookClient(
-            url, timeout=RESPONSE_URL_TIMEOUT_SECONDS, session=self.session
+            url, timeout=RESPONSE_URL_TIMEOUT_SECONDS, session=self.session, retry_handlers=[]
         )
         try:
             response = await webhook.send_dict(
@@ -393,7 +403,7 @@ async def _attempt(
         return await call()
     except (TimeoutError, aiohttp.ClientError) as error:
         log.warning("Slack %s for %s failed: %s", method, channel or "-", type(error).__name__)
-        raise unreachable(method, error, uncertain=creates) from None
+        raise unreachable(method, error, uncertain=creates and not never_sent(error)) from None
 
 
 def _refused(

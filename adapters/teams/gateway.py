@@ -32,6 +32,7 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from adapters.network_errors import never_sent
 from adapters.teams.activities import (
     CHANNEL,
     PERSONAL,
@@ -351,7 +352,7 @@ class TeamsGateway:
             raise DeliveryError(
                 f"Frontline could not send {what} to Teams ({type(error).__name__})",
                 retryable=True,
-                uncertain=creates,
+                uncertain=creates and not never_sent(error),
             ) from None
         return outcome[0]
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from msrest.exceptions import HttpOperationError
 
+from adapters.network_errors import never_sent
 from bot.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ def refusal(error: Exception, what: str, *, creates: bool = False) -> DeliveryEr
     """
     if not isinstance(error, HttpOperationError):
         return DeliveryError(
-            f"Teams could not be reached for {what}", retryable=True, uncertain=creates
+            f"Teams could not be reached for {what}",
+            retryable=True,
+            uncertain=creates and not never_sent(error),
         )
     status, code = _status(error), _error_code(error)
     if status in REFUSED_BEFORE_PROCESSING:

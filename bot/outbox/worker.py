@@ -97,6 +97,9 @@ class DeliveryWorker:
         self._policy = policy or RetryPolicy()
         self._observer = observer
         self._in_flight: dict[int, tuple[asyncio.Task[None], str | None]] = {}
+        # Claimed while certain (never possibly sent), and no attempt begun: released at a
+        # stop, they need no look-up before they are sent.
+        self._unsent: set[int] = set()
         self._loop = ClaimLoop(
             claim=self._claim_and_start,
             in_flight=lambda: self.in_flight,
@@ -132,12 +135,15 @@ class DeliveryWorker:
         tasks = [task for task, _ in self._in_flight.values()]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace)
+            unsent = sorted(self._unsent)  # before the cancelled ones are forgotten
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        else:
+            unsent = []
         try:
             async with self._core.uow() as uow:
-                released = await uow.outbox.release(self.owner)
+                released = await uow.outbox.release(self.owner, unsent=unsent)
                 await uow.commit()
         except Exception as error:  # the leases expire by themselves
             log.warning("could not release outbox messages at shutdown: %s", error)
@@ -160,6 +166,8 @@ class DeliveryWorker:
     async def _claim_and_start(self, free: int) -> int:
         batch = await self._claim(limit=free)
         for delivery in batch:
+            if not delivery.uncertain:
+                self._unsent.add(delivery.id)
             task = asyncio.get_running_loop().create_task(self._deliver(delivery))
             self._in_flight[delivery.id] = (task, delivery.outgoing.pace_key)
             task.add_done_callback(functools.partial(self._finished, delivery.id))
@@ -167,6 +175,7 @@ class DeliveryWorker:
 
     def _finished(self, delivery_id: int, _: object) -> None:
         self._in_flight.pop(delivery_id, None)
+        self._unsent.discard(delivery_id)
         self._loop.wake()  # its successor in order, or a free slot, may now be claimable
 
     async def _claim(self, *, limit: int) -> list[Delivery]:
@@ -224,11 +233,16 @@ class DeliveryWorker:
                 )
         pacer = self._pacers.get(outgoing.platform)
         if pacer is None or outgoing.pace_key is None:
-            self._observe(outgoing.platform, "attempt")
+            self._begin(delivery)
             return await self._send(outgoing, marker)
         async with pacer.turn(outgoing.pace_key):
-            self._observe(outgoing.platform, "attempt")
+            self._begin(delivery)
             return await self._send(outgoing, marker)
+
+    def _begin(self, delivery: Delivery) -> None:
+        """The send starts: from here on the message may reach the platform."""
+        self._unsent.discard(delivery.id)
+        self._observe(delivery.outgoing.platform, "attempt")
 
     async def _send(self, outgoing: Outgoing, marker: str) -> MessageRef | None:
         chat = self._gateway

@@ -6,7 +6,9 @@ time) and moves a `FakeClock` to make retries due.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +31,7 @@ from tests.fakes.queues import OutboxEntry
 ESCALATIONS = Conversation("slack", WORKSPACE, "C-esc")
 TRIAGE = "C-triage"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AGENT = Person("slack", WORKSPACE, "U-ana", "Ana")
 POLICY = RetryPolicy(max_attempts=4, first_backoff=10.0, max_backoff=60.0)
 
 
@@ -515,3 +518,45 @@ async def test_the_admins_retry_of_a_post_that_may_or_may_not_have_shown_posts_i
 
     assert await bench.status(post_id) is DeliveryStatus.SENT
     assert [c.marker for c in bench.chat.delivered("post") if c.target == "C-esc"] == [str(post_id)]
+
+
+class _Hanging:
+    """A pacer whose turn never comes, or a send that never answers."""
+
+    def __init__(self) -> None:
+        self.never = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, conversation_id: str) -> AsyncIterator[None]:
+        await self.never.wait()
+        yield
+
+
+async def test_a_graceful_stop_releases_what_never_began_as_certain_and_a_send_as_uncertain(
+    bench: Bench,
+) -> None:
+    hanging = _Hanging()
+    paced = DeliveryWorker(bench.core, bench.chat, owner="replica-test", pacers={"slack": hanging})
+    waiting, sending = await bench.record(
+        notice("waits for its turn"),
+        Outgoing.answer(AGENT, Message("answer"), {"response_url": "https://x"}),
+    )
+
+    async def never_answers(*_: object) -> None:
+        await hanging.never.wait()
+
+    bench.chat.answer = never_answers  # type: ignore[method-assign, assignment]
+    running = asyncio.create_task(paced.run())
+    for _ in range(100):
+        if paced.in_flight == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert paced.in_flight == 2
+    await paced.stop(grace=0.05)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+    entries = {e.id: e for e in bench.outbox()}
+    assert entries[waiting].lease_owner is None and entries[sending].lease_owner is None
+    assert entries[waiting].uncertain is False  # never sent: no look-up needed
+    assert entries[sending].uncertain is True  # it may have reached the platform

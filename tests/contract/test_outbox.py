@@ -518,3 +518,31 @@ async def test_waiting_post_updates_are_superseded_by_a_newer_one(
     batch = await claim(uow_factory)
     texts = [d.outgoing.message.text for d in batch]
     assert "line" in texts and "2 affected" not in texts and "3 affected" not in texts
+
+
+async def test_where_history_can_be_searched_a_retried_message_is_looked_for_first(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    (message_id,) = await add(uow_factory, post("C1", flag_id=1))
+    await claim(uow_factory)
+    await give_up(uow_factory, message_id, DeliveryStatus.DEAD)
+
+    async with uow_factory() as uow:
+        assert await uow.outbox.retry_now([message_id], T0, searchable=("slack",)) == 1
+        await uow.commit()
+
+    (retried,) = await claim(uow_factory)
+    assert retried.outgoing.platform == "slack" and retried.uncertain
+
+
+async def test_a_release_clears_the_doubt_of_messages_whose_attempt_never_began(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    never_begun, in_flight = await add(uow_factory, direct("U1"), direct("U2"))
+    await claim(uow_factory, owner="a", limit=2)  # a claim makes both uncertain
+
+    async with uow_factory() as uow:
+        assert await uow.outbox.release("a", unsent=[never_begun]) == 2
+        await uow.commit()
+    reclaimed = {d.id: d.uncertain for d in await claim(uow_factory, owner="b")}
+    assert reclaimed == {never_begun: False, in_flight: True}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -240,12 +240,14 @@ class InMemoryOutboxRepository:
         ]
         return max(posts, key=lambda e: e.id).status if posts else None
 
-    async def release(self, owner: str | None) -> int:
+    async def release(self, owner: str | None, *, unsent: Collection[int] = ()) -> int:
         released = 0
         for entry in self._entries().values():
             held = entry.lease_owner is not None and owner in (None, entry.lease_owner)
             if held and entry.status is DeliveryStatus.PENDING:
                 entry.lease_owner = entry.lease_until = None
+                if entry.id in unsent:
+                    entry.uncertain = False
                 released += 1
         return released
 
@@ -278,7 +280,13 @@ class InMemoryOutboxRepository:
             for e in stuck[:limit]
         ]
 
-    async def retry_now(self, delivery_ids: Sequence[int] | None, at: datetime) -> int:
+    async def retry_now(
+        self,
+        delivery_ids: Sequence[int] | None,
+        at: datetime,
+        *,
+        searchable: Collection[str] = (),
+    ) -> int:
         count = 0
         for entry in self._entries().values():
             chosen = (
@@ -288,7 +296,10 @@ class InMemoryOutboxRepository:
                 and entry.status in (DeliveryStatus.PENDING, DeliveryStatus.DEAD)
             )
             if chosen:
-                if entry.status is DeliveryStatus.DEAD:
+                if (
+                    entry.status is DeliveryStatus.DEAD
+                    and entry.outgoing.platform not in searchable
+                ):
                     entry.uncertain = False  # the admin looked: it is missing, send it
                 entry.status, entry.next_attempt_at, entry.attempts = (
                     DeliveryStatus.PENDING,

@@ -57,6 +57,10 @@ class Refusal:
     error: str
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    page: str | None = None  # answer this instead of Slack's JSON (a proxy's page)
+    page_type: str = "text/html"
+    after_doing: bool = False  # do the work first (a 502 after the message was made)
+    drop: bool = False  # do the work, then close the connection without an answer
 
 
 class FakeSlack:
@@ -111,10 +115,23 @@ class FakeSlack:
         return f"{self.base}/respond/{name}"
 
     def refuse(
-        self, method: str, error: str, *, times: int = 1, status: int = 200, **headers: str
+        self,
+        method: str,
+        error: str,
+        *,
+        times: int = 1,
+        status: int = 200,
+        page: str | None = None,
+        page_type: str = "text/html",
+        after_doing: bool = False,
+        drop: bool = False,
+        **headers: str,
     ) -> None:
-        """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
-        refusal = Refusal(error, status, {k.replace("_", "-"): v for k, v in headers.items()})
+        """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`
+        (with `page`: that HTML instead; `after_doing`: having done what was asked; `drop`:
+        having done it, close the connection without answering)."""
+        header_map = {k.replace("_", "-"): v for k, v in headers.items()}
+        refusal = Refusal(error, status, header_map, page, page_type, after_doing or drop, drop)
         self.refusals.setdefault(method, []).extend([refusal] * times)
 
     def called(self, method: str) -> list[Call]:
@@ -146,9 +163,17 @@ class FakeSlack:
         refusal = pending.pop(0) if pending else None
         # A slow answer still does its work first, as Slack does: a message posted but
         # answered too late for the client exists all the same.
-        answer = self._answer(method, params) if refusal is None else None
+        doing = refusal is None or refusal.after_doing
+        answer = self._answer(method, params) if doing else None
         if self.delay or method in self.slow:
             await asyncio.sleep(self.delay + self.slow.get(method, 0.0))
+        if refusal is not None and refusal.drop and request.transport is not None:
+            request.transport.close()
+            return web.Response()  # never reaches the client: the connection is gone
+        if refusal is not None and refusal.page is not None:
+            return web.Response(
+                text=refusal.page, status=refusal.status, content_type=refusal.page_type
+            )
         if refusal is not None:
             return web.json_response(
                 {"ok": False, "error": refusal.error},
