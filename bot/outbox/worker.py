@@ -49,7 +49,7 @@ LOOKBACK = timedelta(minutes=2)
 class RetryPolicy:
     """How patiently a failing message is retried before it is given up and reported."""
 
-    max_attempts: int = 12  # about 25 minutes of backoff: rides out a short platform outage
+    max_attempts: int = 12  # 9-19 minutes of backoff in all: rides out a short platform outage
     first_backoff: float = 1.0
     max_backoff: float = 300.0
 
