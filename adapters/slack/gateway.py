@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 MARKER_EVENT = "frontline_outbox"  # the metadata event type that carries an outbox id
 RESPONSE_URL_TIMEOUT_SECONDS = 10
+HISTORY_PAGES = 10  # pages of history searched for a message that may have arrived
 HISTORY_PAGE = 200
 
 Call = Callable[[], Awaitable[AsyncSlackResponse]]
@@ -190,44 +191,56 @@ class SlackGateway:
         *,
         filename: str | None = None,
     ) -> str | None:
-        """The ts of the message marked with `marker` (with `filename`: holding that file)."""
+        """The ts of the message marked with `marker` (with `filename`: holding that file).
+
+        Slack pages its history: a busy channel may hold more since `since` than one page, so
+        the pages are followed, up to `HISTORY_PAGES` of them.
+        """
         oldest = f"{since.timestamp():.6f}"
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            response = await self._history_page(channel, thread, oldest, cursor)
+            found = _marked(response.get("messages") or [], marker, filename, thread)
+            if found is not None:
+                return found
+            metadata = response.get("response_metadata")
+            cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
+            if not (response.get("has_more") and isinstance(cursor, str) and cursor):
+                return None
+        log.warning(
+            "outbox message %s not found in %d pages of history; taken as not sent",
+            marker,
+            HISTORY_PAGES,
+        )
+        return None
+
+    async def _history_page(
+        self, channel: str, thread: str | None, oldest: str, cursor: str | None
+    ) -> AsyncSlackResponse:
         if thread is None:
-            response = await self._call(
+            return await self._call(
                 "conversations.history",
                 channel,
                 lambda: self._client.conversations_history(
-                    channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE
-                ),
-            )
-        else:
-            response = await self._call(
-                "conversations.replies",
-                channel,
-                lambda: self._client.conversations_replies(
                     channel=channel,
-                    ts=thread,
                     oldest=oldest,
                     include_all_metadata=True,
                     limit=HISTORY_PAGE,
+                    cursor=cursor,
                 ),
             )
-        for found in response.get("messages") or []:
-            if not isinstance(found, dict):
-                continue
-            if filename is None:
-                metadata = found.get("metadata")
-                payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
-                marked = isinstance(payload, dict) and str(payload.get("outbox_id")) == marker
-            else:
-                files = found.get("files")
-                marked = isinstance(files, list) and any(
-                    isinstance(file, dict) and file.get("name") == filename for file in files
-                )
-            ts = found.get("ts")
-            if marked and isinstance(ts, str) and ts and ts != thread:
-                return ts
-        return None
+        return await self._call(
+            "conversations.replies",
+            channel,
+            lambda: self._client.conversations_replies(
+                channel=channel,
+                ts=thread,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+                cursor=cursor,
+            ),
+        )
 
     async def _share_image(
         self,
@@ -412,6 +425,28 @@ def _refused(
     delivery = delivery_error(method, channel, error, creates=creates)
     log.warning("Slack refused %s in %s: %s", method, channel or "-", error_code(error))
     return delivery
+
+
+def _marked(
+    messages: list[Any], marker: str, filename: str | None, thread: str | None
+) -> str | None:
+    """The ts of the message among `messages` that carries `marker` (or holds `filename`)."""
+    for found in messages:
+        if not isinstance(found, dict):
+            continue
+        if filename is None:
+            metadata = found.get("metadata")
+            payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+            marked = isinstance(payload, dict) and str(payload.get("outbox_id")) == marker
+        else:
+            files = found.get("files")
+            marked = isinstance(files, list) and any(
+                isinstance(file, dict) and file.get("name") == filename for file in files
+            )
+        ts = found.get("ts")
+        if marked and isinstance(ts, str) and ts and ts != thread:
+            return ts
+    return None
 
 
 def _metadata(marker: str | None) -> dict[str, Any] | None:

@@ -41,6 +41,9 @@ from bot.themes.routing import current_theme_post
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+# An attempt (look-up, pacing, the sends) is cut off well before its lease could expire and
+# pass the message to another replica while it may still be on its way.
+ATTEMPT_LIMIT_SECONDS = LEASE.total_seconds() * 0.75
 # A crashed attempt may have reached the platform a little before the row was created's clock.
 LOOKBACK = timedelta(minutes=2)
 
@@ -190,7 +193,7 @@ class DeliveryWorker:
         """One attempt at one message, and its outcome recorded."""
         platform = delivery.outgoing.platform
         try:
-            ref = await self._attempt(delivery)
+            ref = await self._attempt_in_time(delivery)
         except _Skip as skipped:
             await self._finish(delivery, DeliveryStatus.SKIPPED, str(skipped))
             self._observe(platform, "skipped")
@@ -206,6 +209,17 @@ class DeliveryWorker:
         else:
             await self._sent(delivery, ref)
             self._observe(platform, "delivered")
+
+    async def _attempt_in_time(self, delivery: Delivery) -> MessageRef | None:
+        try:
+            async with asyncio.timeout(ATTEMPT_LIMIT_SECONDS):
+                return await self._attempt(delivery)
+        except TimeoutError:
+            raise DeliveryError(
+                f"the attempt took over {ATTEMPT_LIMIT_SECONDS:g} s",
+                retryable=True,
+                uncertain=True,  # it may have been sent just before it was cut off
+            ) from None
 
     async def _attempt(self, delivery: Delivery) -> MessageRef | None:
         outgoing = await self._resolved(delivery)

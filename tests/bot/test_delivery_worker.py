@@ -20,6 +20,7 @@ from bot.core import Core
 from bot.errors import DeliveryError
 from bot.flags.models import EventKind, Flag
 from bot.messages import Conversation, Message, MessageRef, Person
+from bot.outbox import worker as worker_module
 from bot.outbox.models import POST_LINK, DeliveryStatus, Outgoing, OutgoingKind, StuckDelivery
 from bot.outbox.outcomes import FAILURE_NOTICE, post_failed_answer
 from bot.outbox.worker import LEASE, LOOKBACK, DeliveryWorker, RetryPolicy
@@ -560,3 +561,24 @@ async def test_a_graceful_stop_releases_what_never_began_as_certain_and_a_send_a
     assert entries[waiting].lease_owner is None and entries[sending].lease_owner is None
     assert entries[waiting].uncertain is False  # never sent: no look-up needed
     assert entries[sending].uncertain is True  # it may have reached the platform
+
+
+async def test_an_attempt_is_cut_off_before_its_lease_could_pass_to_another_replica(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert LEASE.total_seconds() > worker_module.ATTEMPT_LIMIT_SECONDS
+    monkeypatch.setattr(worker_module, "ATTEMPT_LIMIT_SECONDS", 0.05)
+    (message_id,) = await bench.record(notice())
+    hanging = asyncio.Event()
+
+    async def never_answers(*_: object, **__: object) -> MessageRef:
+        await hanging.wait()
+        raise AssertionError("unreachable")
+
+    bench.chat.post = never_answers  # type: ignore[method-assign]
+    await bench.worker.drain()
+
+    (entry,) = bench.outbox()
+    assert entry.id == message_id and entry.status is DeliveryStatus.PENDING
+    assert entry.uncertain and entry.attempts == 1  # looked for before it is sent again
+    assert entry.last_error is not None and "took over" in entry.last_error

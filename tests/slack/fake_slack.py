@@ -81,6 +81,7 @@ class FakeSlack:
         self.socket_connections = 0
         self._pumping: asyncio.Task[None] | None = None
         self.history: dict[str, list[dict[str, Any]]] = {}  # messages posted, by channel
+        self.history_page = 200  # messages per page of conversations.history / replies
         self.uploads: dict[str, bytes] = {}  # bytes POSTed to an upload URL, by file id
         self.shared: list[SharedFile] = []  # files shared, oldest first
         self.answer_shares = True  # False: completeUploadExternal answers no `shares` yet
@@ -219,7 +220,14 @@ class FakeSlack:
             ]
             if str(params.get("include_all_metadata")).lower() not in ("true", "1"):
                 found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
-            return {"ok": True, "messages": found, "has_more": False}
+            # Pages of `history_page` messages (Slack's own pages hold up to `limit`).
+            start = int(params.get("cursor") or 0)
+            page = found[start : start + self.history_page]
+            more = start + self.history_page < len(found)
+            answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
+            if more:
+                answer["response_metadata"] = {"next_cursor": str(start + self.history_page)}
+            return answer
         if method == "chat.update":
             return {"ok": True, "channel": channel, "ts": params.get("ts")}
         if method == "chat.postEphemeral":

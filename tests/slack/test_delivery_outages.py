@@ -140,3 +140,18 @@ async def test_a_graceful_stop_lets_a_post_in_flight_finish_before_slack_is_let_
             assert await uow.outbox.post_state(flag.id or 0) is DeliveryStatus.SENT
     finally:
         await check.dispose()
+
+
+async def test_a_post_made_before_many_others_is_found_pages_back_in_the_history(
+    slack: SlackDriver,
+) -> None:
+    slack.fake.history_page = 2  # a busy channel: the post is several pages back
+    slack.fake.refuse("chat.postMessage", "", status=502, page=GATEWAY_PAGE, after_doing=True)
+    await slack.command(ESCALATE)
+    await slack.settle()
+    for n in range(5):  # others post in the channel meanwhile (newest first in the history)
+        slack.fake.history[ESCALATIONS].append({"ts": f"1800000000.00000{n}", "text": "chat"})
+    await later(slack)
+    assert len(slack.fake.called("conversations.history")) == 3
+    assert len(escalation_posts(slack)) == 6  # the post and the five others: not posted again
+    assert (await slack.flag(1)).post is not None
