@@ -142,6 +142,10 @@ async def _mark_overdue(
     if clock is ClockKind.ACK:
         target = f"target {format_duration(policy.ack_within)} ({severity})"
         event = TimelineEvent(flag.id, deadline, EventKind.ACK_OVERDUE, None, target)
+    elif flag.silent_since is not None:
+        # Marked when it first fell overdue; a snooze that ended has set the ladder back.
+        await refresh_post(plan.core, uow, flag)
+        return
     else:
         flag.silent_since = deadline  # a silence breach, until the customer hears from us
         await uow.breaches.start(flag, deadline)

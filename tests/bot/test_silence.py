@@ -242,6 +242,20 @@ async def test_snooze_holds_reminders_until_it_ends_and_says_when_they_resume() 
     assert replies(world)[-1].startswith("⏰ <@maria> The customer on *F-1*")
 
 
+async def test_a_snooze_ending_on_an_overdue_update_marks_it_overdue_once() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate refunds stuck ZD-7")  # update due 13:00
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    world.clock.set(MONDAY_9 + timedelta(hours=4, minutes=5))  # overdue, reminded
+    await run_due_work(world.core)
+    await world.flag("maria", "snooze F-1 30m")
+    world.clock.set(MONDAY_9 + timedelta(hours=4, minutes=40))  # the snooze has ended
+    await run_due_work(world.core)
+    kinds = [kind for kind, _ in await events(world, 1)]
+    assert kinds.count(EventKind.UPDATE_OVERDUE) == 1
+    assert kinds.count(EventKind.REMINDED) == 2  # reminded again when the snooze ended
+
+
 async def test_a_snooze_that_ends_before_the_deadline_says_nothing_changes() -> None:
     world = make_world(config())
     await world.flag("ana", "escalate refunds stuck ZD-7")  # update due 13:00
