@@ -138,8 +138,15 @@ class ConsoleGateway:
     async def direct_message(
         self, person: Person, message: Message, *, marker: str | None = None
     ) -> MessageRef | None:
-        self._show(f"DM to @{person.user_id} from Frontline", message)
-        return None
+        heading = f"DM to @{person.user_id} from Frontline"
+        if not message.buttons:
+            self._show(heading, message)
+            return None
+        # Numbered, so its buttons can be pressed (`press <n> 1`): a reminder's Customer
+        # updated and Snooze, a manager's Acknowledge.
+        number = self.record(conversation(f"dm-{person.user_id}"), "Frontline", message, None)
+        self._show(f"{heading} · message {number}", message)
+        return self.messages[number].ref
 
     async def answer(self, person: Person, route: Mapping[str, str], message: Message) -> None:
         heading = f"only @{person.user_id} sees this"

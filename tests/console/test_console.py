@@ -243,3 +243,16 @@ async def test_a_second_session_resumes_the_clock_and_fresh_starts_over(
     assert "F-2" in second
     third = await run_session(tmp_path, "/flag escalate printer fine now ZD-3", fresh=True)
     assert "clock resumed" not in third and "F-1" in third and "F-3" not in third
+
+
+async def test_a_managers_direct_message_can_be_acknowledged_from_its_button(
+    console: Console,
+) -> None:
+    await console.type("/flag escalate checkout fails for all EU cards ZD-9912 sev:high")
+    out = await console.type("+2h")  # unacknowledged: thread nudges, then the on-duty managers
+    heading = next(line for line in out.splitlines() if "DM to @maria from Frontline" in line)
+    number = int(heading.rsplit("message ", 1)[1].split()[0])
+    assert "Acknowledge" in [b.label for b in console.gateway.messages[number].message.buttons]
+
+    out = await console.type("as maria", f"press {number} Acknowledge")
+    assert "Status: ✅ Acknowledged by @maria" in console.message(1)
