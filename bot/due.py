@@ -40,11 +40,12 @@ async def run_due_work(core: Core) -> None:
 
 
 async def next_due_at(core: Core) -> datetime | None:
-    """The next moment something falls due: a flag's alarm or a weekly digest (the console's
-    fake clock stops there; the server's scheduler has its own timers)."""
+    """The next moment something falls due: a flag's alarm, a routed theme's nudge or a weekly
+    digest (the console's fake clock stops there; the server's scheduler has its own timers)."""
     async with core.uow() as uow:
         alarm = await uow.flags.next_alarm_at()
+        nudge = await uow.themes.next_nudge_at()
         targets = await digest_targets(core.config, uow)
     digest = next_digest_at(core, targets, core.clock.now())
-    times = [at for at in (alarm, digest) if at is not None]
+    times = [at for at in (alarm, nudge, digest) if at is not None]
     return min(times) if times else None

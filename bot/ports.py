@@ -182,6 +182,10 @@ class ThemeRepository(Protocol):
         """Themes whose nudge is due, earliest first, locked until commit (others skip them)."""
         ...
 
+    async def next_nudge_at(self) -> datetime | None:
+        """The earliest nudge of any routed theme."""
+        ...
+
     async def list_all(self, workspace_id: str) -> Sequence[Theme]:
         """Every theme of a workspace, newest first."""
         ...

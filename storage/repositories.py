@@ -146,6 +146,11 @@ class SqlThemeRepository:
         )
         return [read_theme(row) for row in await self._session.scalars(query)]
 
+    async def next_nudge_at(self) -> datetime | None:
+        query = select(func.min(ThemeRow.nudge_at)).where(ThemeRow.nudge_at.is_not(None))
+        result: datetime | None = (await self._session.execute(query)).scalar_one()
+        return result
+
     async def list_all(self, workspace_id: str) -> Sequence[Theme]:
         """Every theme of a workspace, newest first."""
         query = (

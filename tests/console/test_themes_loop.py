@@ -65,3 +65,18 @@ async def test_export_writes_flags_with_their_themes_and_withholds_private_words
     data = json.loads((tmp_path / "out.json").read_text())
     assert "payroll" in data["flags"][1]["summary"]
     assert data["themes"][0]["flags"] == 2 and data["flags"][0]["resolved_at"] is None
+
+
+async def test_the_clock_stops_at_a_routed_themes_nudge_when_it_moves_past_it(
+    console: Console,
+) -> None:
+    await console.type(
+        "/flag recurring widget export crashes #widget-crash",
+        "as bob",
+        "/flag recurring widget export crashes again #widget-crash",
+        "/flag recurring widget crash once more #widget-crash",
+    )  # routed to #triage on Mon 23 Nov 09:00; nudged after 2 business days
+    out = await console.type("+6d")
+    lines = out.splitlines()
+    nudge = next(i for i, line in enumerate(lines) if "nobody has acknowledged it yet" in line)
+    assert "🕒 Wed 25 Nov 09:00" in lines[:nudge]  # sent on time, not when the move ended

@@ -141,6 +141,15 @@ async def test_due_theme_nudges_are_claimed_earliest_first(uow_factory: UnitOfWo
         due = await uow.themes.claim_due_nudges(T0 + timedelta(minutes=30), 10)
         assert [t.slug for t in due] == ["c", "a"]
         assert [t.slug for t in await uow.themes.claim_due_nudges(T0, 10)] == []
+        assert await uow.themes.next_nudge_at() == T0 + timedelta(minutes=10)
+
+
+async def test_no_theme_nudge_means_no_next_one(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.themes.add(make_theme("quiet"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.themes.next_nudge_at() is None
 
 
 async def test_each_themes_first_flag(uow_factory: UnitOfWorkFactory) -> None:

@@ -393,6 +393,10 @@ class InMemoryThemeRepository:
         due.sort(key=lambda t: (t.nudge_at or now, t.id or 0))
         return [_copy_theme(t) for t in due[:limit]]
 
+    async def next_nudge_at(self) -> datetime | None:
+        times = [t.nudge_at for t in self._uow.begin()[0].themes.values() if t.nudge_at]
+        return min(times) if times else None
+
     async def list_all(self, workspace_id: str) -> Sequence[Theme]:
         themes = [t for t in self._uow.begin()[0].themes.values() if t.workspace_id == workspace_id]
         themes.sort(key=lambda t: (t.created_at, t.id or 0), reverse=True)
