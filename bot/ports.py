@@ -362,6 +362,10 @@ class OutboxRepository(Protocol):
 
     async def stats(self, now: datetime) -> OutboxStats: ...
 
+    async def dead_by_platform(self) -> dict[str, int]:
+        """How many messages were given up, by platform (those with none are left out)."""
+        ...
+
     async def list_stuck(self, limit: int) -> list[StuckDelivery]:
         """Undelivered messages, pending ones first, then given-up ones; oldest first."""
         ...

@@ -215,6 +215,15 @@ class SqlOutboxRepository:
             ),
         )
 
+    async def dead_by_platform(self) -> dict[str, int]:
+        await self._pending.write()
+        query = (
+            select(OutboxRow.platform, func.count())
+            .where(OutboxRow.status == DeliveryStatus.DEAD.value)
+            .group_by(OutboxRow.platform)
+        )
+        return {str(platform): int(count) for platform, count in await self._session.execute(query)}
+
     async def stats(self, now: datetime) -> OutboxStats:
         await self._pending.write()
         pending = DeliveryStatus.PENDING.value

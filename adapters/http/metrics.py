@@ -62,7 +62,8 @@ class Metrics:
             ),
             outbox_dead=Gauge(
                 "frontline_outbox_dead",
-                "Outgoing messages given up (see `frontline outbox`)",
+                "Outgoing messages given up, by platform (see `frontline outbox`)",
+                ["platform"],
                 registry=registry,
             ),
             outbox_oldest_age=Gauge(
@@ -87,7 +88,9 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     if queues is not None:
         metrics.inbox_depth.set(queues.inbox_depth)
         metrics.outbox_pending.set(queues.outbox.pending)
-        metrics.outbox_dead.set(queues.outbox.dead)
+        metrics.outbox_dead.clear()  # a platform whose dead letters were all retried: gone
+        for platform, dead in queues.dead_by_platform.items():
+            metrics.outbox_dead.labels(platform).set(dead)
         metrics.outbox_oldest_age.set(queues.oldest_age_seconds)
     body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -20,6 +20,7 @@ class QueueState:
     inbox_depth: int
     outbox: OutboxStats
     oldest_age_seconds: float
+    dead_by_platform: dict[str, int]
 
 
 class QueueReader:
@@ -35,12 +36,13 @@ class QueueReader:
             async with asyncio.timeout(READ_TIMEOUT_SECONDS), core.uow() as uow:
                 depth = await uow.inbox.depth()
                 outbox = await uow.outbox.stats(now)
+                dead = await uow.outbox.dead_by_platform()
         except Exception as error:  # the health check reports the database on its own
             log.warning("could not read the inbox and outbox: %s", type(error).__name__)
             return None
         oldest = outbox.oldest_pending_at
         age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-        return QueueState(depth, outbox, age)
+        return QueueState(depth, outbox, age, dead)
 
 
 QUEUES_KEY = web.AppKey("queues", QueueReader)

@@ -546,3 +546,17 @@ async def test_a_release_clears_the_doubt_of_messages_whose_attempt_never_began(
         await uow.commit()
     reclaimed = {d.id: d.uncertain for d in await claim(uow_factory, owner="b")}
     assert reclaimed == {never_begun: False, in_flight: True}
+
+
+async def test_given_up_messages_are_counted_by_platform(uow_factory: UnitOfWorkFactory) -> None:
+    teams_dm = Outgoing.direct(
+        Person("teams", "T-teams", "29:1"), Message("x"), purpose="x", flag_id=None
+    )
+    slack_one, slack_two, teams_one, _still_pending = await add(
+        uow_factory, direct("U1"), direct("U2"), teams_dm, direct("U3")
+    )
+    await claim(uow_factory, limit=10)
+    for dead in (slack_one, slack_two, teams_one):
+        await give_up(uow_factory, dead, DeliveryStatus.DEAD)
+    async with uow_factory() as uow:
+        assert await uow.outbox.dead_by_platform() == {"slack": 2, "teams": 1}

@@ -251,6 +251,14 @@ class InMemoryOutboxRepository:
                 released += 1
         return released
 
+    async def dead_by_platform(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self._entries().values():
+            if entry.status is DeliveryStatus.DEAD:
+                platform = entry.outgoing.platform
+                counts[platform] = counts.get(platform, 0) + 1
+        return counts
+
     async def stats(self, now: datetime) -> OutboxStats:
         pending = [e for e in self._entries().values() if e.status is DeliveryStatus.PENDING]
         due = [e for e in pending if e.next_attempt_at <= now and self._first_of_its_order(e)]

@@ -148,7 +148,7 @@ async def test_a_permanent_refusal_is_told_to_the_reporter_the_triage_channel_an
         assert "*F-1* is recorded, but posting it to the escalation channel failed" in answer
         metrics = await (await http.get("/metrics")).text()
         assert 'frontline_outbox_deliveries_total{outcome="dead",platform="slack"} 1.0' in metrics
-        assert "frontline_outbox_dead 1.0" in metrics
+        assert 'frontline_outbox_dead{platform="slack"} 1.0' in metrics
 
 
 async def test_answers_fall_back_to_a_direct_message(slack: SlackDriver) -> None:
