@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -11,9 +12,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.endpoint import SlackEndpoint
+from adapters.slack.errors import SlackStartupError
 from adapters.slack.forms import Forms
 from adapters.slack.gateway import PLATFORM, SlackGateway
-from adapters.slack.identity import Authorizer, BotIdentity, check_bot_token
+from adapters.slack.identity import (
+    Authorizer,
+    BotIdentity,
+    SlackUnreachable,
+    check_bot_token,
+)
 from adapters.slack.interactions import Interactions
 from adapters.slack.listeners import register
 from adapters.slack.members import SlackMembers
@@ -27,6 +34,7 @@ log = logging.getLogger(__name__)
 BOLT_LOG = logging.getLogger("adapters.slack.bolt")
 DEFAULT_API_URL = "https://slack.com/api/"
 WEB_API_TIMEOUT_SECONDS = 15
+RECHECK = 30.0  # seconds between checks of a Slack that could not be reached at start
 
 
 class _TokenIsUsed(logging.Filter):
@@ -120,21 +128,47 @@ class SlackAdapter:
         self.client.session = session
         self._bolt_client.session = session
         self.gateway.session = session
+        waiting: asyncio.Task[None] | None = None
         try:
-            self.identity = await check_bot_token(self.client)
-            self.authorizer.identity = self.identity
-            self.interactions.bot_user_id = self.identity.bot_user_id
-            if self.credentials.app_token is not None:
-                self.socket = SocketModeConnection(
-                    self.bolt, self.credentials.app_token, self.client
-                )
-                await self.socket.start()
+            try:
+                await self._connect(await check_bot_token(self.client))
+            except SlackUnreachable as error:
+                # A bad token stops the start; Slack being down must not stop the server (and
+                # Teams, and the stored work with it): requests are still stored and answered,
+                # messages wait in the outbox, and the check is made again until Slack answers.
+                log.error("%s; starting anyway, and checking again every %g s", error, RECHECK)
+                waiting = asyncio.get_running_loop().create_task(self._connect_when_reachable())
         except BaseException:
             await session.close()
             raise
         try:
             yield
         finally:
+            if waiting is not None:
+                waiting.cancel()
+                await asyncio.gather(waiting, return_exceptions=True)
             if self.socket is not None:
                 await self.socket.stop()
             await session.close()
+
+    async def _connect(self, identity: BotIdentity) -> None:
+        self.identity = identity
+        self.authorizer.identity = identity
+        self.interactions.bot_user_id = identity.bot_user_id
+        if self.credentials.app_token is not None:
+            self.socket = SocketModeConnection(self.bolt, self.credentials.app_token, self.client)
+            await self.socket.start()
+
+    async def _connect_when_reachable(self) -> None:
+        while True:
+            await asyncio.sleep(RECHECK)
+            try:
+                identity = await check_bot_token(self.client)
+            except SlackUnreachable:
+                continue
+            except SlackStartupError as error:  # reachable now, and the token is refused
+                log.critical("%s; Slack requests cannot be served until this is fixed", error)
+                return
+            await self._connect(identity)
+            log.info("Slack can be reached again")
+            return

@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 STARTUP_ATTEMPTS = 3
 
 
+class SlackUnreachable(SlackStartupError):
+    """Slack did not answer at all: the token may be fine, Slack or the network is down."""
+
+
 @dataclass(frozen=True, slots=True)
 class BotIdentity:
     """The bot user and workspace the token belongs to, from `auth.test`."""
@@ -46,7 +50,7 @@ async def check_bot_token(client: AsyncWebClient) -> BotIdentity:
             raise SlackStartupError(f"Slack's auth.test failed ({code}); cannot start") from None
         except (TimeoutError, aiohttp.ClientError) as error:
             if attempt == STARTUP_ATTEMPTS:
-                raise SlackStartupError(
+                raise SlackUnreachable(
                     f"cannot reach the Slack Web API at {client.base_url} "
                     f"({type(error).__name__}); check SLACK_API_URL and the network"
                 ) from None

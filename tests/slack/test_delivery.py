@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,6 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.http.app import RUNTIME_KEY
 from adapters.http.serve import build_server_app
+from adapters.slack import adapter as adapter_module
+from adapters.slack import identity as identity_module
 from adapters.slack.errors import SlackStartupError
 from adapters.slack.mount import SLACK_ADAPTER_KEY
 from bot.clock import FakeClock
@@ -186,3 +189,26 @@ async def test_a_rejected_bot_token_stops_the_start_with_what_to_fix(
         await server.start_server()
     await server.close()
     await app[RUNTIME_KEY].close()
+
+
+async def test_slack_unreachable_at_start_does_not_stop_the_server(
+    slack_settings: Callable[..., Settings],
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(identity_module, "STARTUP_ATTEMPTS", 1)
+    monkeypatch.setattr(adapter_module, "RECHECK", 0.05)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/api/"
+    app = await build_server_app(slack_settings(SLACK_API_URL=closed), clock=clock)
+    async with TestClient(TestServer(app)) as http:  # it starts: Slack is only down
+        slack = SlackDriver(http, fake_slack, app[SLACK_ADAPTER_KEY], app[RUNTIME_KEY], clock)
+        response = await slack.command("escalate checkout fails for all EU cards")
+        assert response.status == 200  # stored, to run and be sent when it can
+        assert slack.adapter.identity is None
+        slack.adapter.client.base_url = fake_slack.url  # Slack is back
+        await fake_slack.wait_for(lambda: slack.adapter.identity is not None)
+        assert slack.adapter.identity is not None
+        assert slack.adapter.interactions.bot_user_id == slack.adapter.identity.bot_user_id
