@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from adapters.wiring import database_url
 from bot.config.settings import Settings
 from bot.durations import format_duration
+from bot.flags.models import flag_key
 from bot.outbox.models import DeliveryStatus, StuckDelivery
 from bot.words import plural
 from storage.database import Database
@@ -55,7 +56,7 @@ async def run_outbox(settings: Settings, *, retry: Sequence[int], retry_dead: bo
 
 def _line(message: StuckDelivery, now: datetime) -> str:
     age = format_duration(now - message.created_at)
-    flag = f" · F-{message.flag_id} (id)" if message.flag_id is not None else ""
+    flag = f" · {flag_key(message.flag_number)}" if message.flag_number is not None else ""
     if message.status is DeliveryStatus.DEAD:
         state = "given up"
     elif message.next_attempt_at > now:

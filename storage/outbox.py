@@ -17,7 +17,7 @@ from bot.ports import OutboxStats
 from storage.envelopes import outgoing_from_json, outgoing_to_json, ref_to_json
 from storage.leases import MAX_ERROR_CHARS, bulk_update, lease_is_free, locked, rowcount
 from storage.pending import PendingWrites
-from storage.tables import OutboxRow
+from storage.tables import FlagRow, OutboxRow
 
 
 class SqlOutboxRepository:
@@ -243,7 +243,8 @@ class SqlOutboxRepository:
     async def list_stuck(self, limit: int) -> list[StuckDelivery]:
         await self._pending.write()
         query = (
-            select(OutboxRow)
+            select(OutboxRow, FlagRow.number)
+            .outerjoin(FlagRow, FlagRow.id == OutboxRow.flag_id)
             .where(OutboxRow.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.DEAD.value)))
             .order_by(OutboxRow.status.desc(), OutboxRow.id)
             .limit(limit)
@@ -259,8 +260,9 @@ class SqlOutboxRepository:
                 next_attempt_at=row.next_attempt_at,
                 last_error=row.last_error,
                 flag_id=row.flag_id,
+                flag_number=number,
             )
-            for row in await self._session.scalars(query)
+            for row, number in await self._session.execute(query)
         ]
 
     async def retry_now(

@@ -262,3 +262,4 @@ class StuckDelivery:
     next_attempt_at: datetime
     last_error: str | None
     flag_id: int | None
+    flag_number: int | None = None  # what people call the flag (F-12), when there is one

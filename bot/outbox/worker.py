@@ -240,8 +240,8 @@ class DeliveryWorker:
             if not lookup.known and outgoing.kind is OutgoingKind.POST:
                 # A second post would leave two cards for one flag; the admin decides.
                 raise DeliveryError(
-                    f"{outgoing.platform} may or may not have shown it (an earlier attempt "
-                    "ended without an answer), and it cannot be looked up",
+                    f"{outgoing.platform.capitalize()} may or may not have shown it (an earlier "
+                    "attempt ended without an answer), and it cannot be looked up",
                     admin_hint="if it is missing from the channel, retry it with "
                     f"`frontline outbox retry {delivery.id}`",
                 )

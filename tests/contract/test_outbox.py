@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bot.messages import Button, ButtonStyle, Conversation, Field, Message, MessageRef, Person
 from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, OutgoingKind
 from bot.ports import OutboxStats, UnitOfWorkFactory
-from tests.contract.builders import T0, WORKSPACE, channel, person
+from tests.contract.builders import T0, WORKSPACE, channel, make_flag, person
 from tests.contract.queue_tables import postgres_database  # noqa: F401 (a fixture)
 
 LEASE = timedelta(seconds=60)
@@ -560,3 +560,15 @@ async def test_given_up_messages_are_counted_by_platform(uow_factory: UnitOfWork
         await give_up(uow_factory, dead, DeliveryStatus.DEAD)
     async with uow_factory() as uow:
         assert await uow.outbox.dead_by_platform() == {"slack": 2, "teams": 1}
+
+
+async def test_a_stuck_message_names_its_flag_by_number(
+    database_uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with database_uow_factory() as uow:
+        flag = await uow.flags.add(make_flag(12))
+        await uow.commit()
+    (message_id,) = await add(database_uow_factory, post("C1", flag_id=flag.id))
+    async with database_uow_factory() as uow:
+        (stuck,) = await uow.outbox.list_stuck(10)
+    assert (stuck.id, stuck.flag_id, stuck.flag_number) == (message_id, flag.id, 12)
