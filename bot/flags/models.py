@@ -200,6 +200,12 @@ class Flag:
         self.acknowledged_at = now
         self.status = FlagStatus.ACKNOWLEDGED
         self.ack_next_at = None  # the acknowledgement ladder stops
+        if self.update_steps:
+            # The update is overdue and its ladder had begun with the reporter: the new owner
+            # is reminded at its next step, before any manager is (again).
+            self.update_steps = 0
+            if self.update_next_at is None:
+                self.update_next_at = now  # the ladder was climbed: remind them now
         return True
 
     def record_customer_update(

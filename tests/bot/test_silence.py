@@ -242,6 +242,20 @@ async def test_snooze_holds_reminders_until_it_ends_and_says_when_they_resume() 
     assert replies(world)[-1].startswith("⏰ <@maria> The customer on *F-1*")
 
 
+async def test_whoever_acknowledges_an_overdue_flag_is_reminded_before_the_managers() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate refunds stuck ZD-7")  # update due 13:00
+    world.clock.set(MONDAY_9 + timedelta(hours=4, minutes=1))
+    await run_due_work(world.core)
+    assert replies(world)[-1].startswith("⏰ <@ana> The customer on *F-1*")  # the reporter
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    world.clock.set(MONDAY_9 + timedelta(hours=6))  # the next step
+    await run_due_work(world.core)
+    assert replies(world)[-1].startswith("⏰ <@maria> The customer on *F-1*")  # the new owner
+    kinds = [kind for kind, _ in await events(world, 1)]
+    assert kinds.count(EventKind.UPDATE_OVERDUE) == 1
+
+
 async def test_a_snooze_ending_on_an_overdue_update_marks_it_overdue_once() -> None:
     world = make_world(config())
     await world.flag("ana", "escalate refunds stuck ZD-7")  # update due 13:00
