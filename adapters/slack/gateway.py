@@ -10,6 +10,7 @@ in the uploaded file's name (`<name>-<outbox id>.png`), which `find_sent` looks 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -217,30 +218,18 @@ class SlackGateway:
     async def _history_page(
         self, channel: str, thread: str | None, oldest: str, cursor: str | None
     ) -> AsyncSlackResponse:
+        page: dict[str, Any] = {
+            "channel": channel,
+            "oldest": oldest,
+            "include_all_metadata": True,
+            "limit": HISTORY_PAGE,
+            "cursor": cursor,
+        }
         if thread is None:
-            return await self._call(
-                "conversations.history",
-                channel,
-                lambda: self._client.conversations_history(
-                    channel=channel,
-                    oldest=oldest,
-                    include_all_metadata=True,
-                    limit=HISTORY_PAGE,
-                    cursor=cursor,
-                ),
-            )
-        return await self._call(
-            "conversations.replies",
-            channel,
-            lambda: self._client.conversations_replies(
-                channel=channel,
-                ts=thread,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=HISTORY_PAGE,
-                cursor=cursor,
-            ),
-        )
+            client_call = functools.partial(self._client.conversations_history, **page)
+            return await self._call("conversations.history", channel, client_call)
+        client_call = functools.partial(self._client.conversations_replies, ts=thread, **page)
+        return await self._call("conversations.replies", channel, client_call)
 
     async def _share_image(
         self,
