@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from bot.durations import format_duration
+from bot.durations import span
 
 
 def local_time(at: datetime, tz: tzinfo) -> str:
@@ -16,7 +16,7 @@ def due_words(due: datetime, now: datetime, tz: tzinfo) -> str:
     """`due Mon 30 Nov 10:56`, or `overdue by 25 min` once it has passed (for now only)."""
     if due > now:
         return f"due {local_time(due, tz)}"
-    return f"*overdue by {format_duration(now - due)}*"
+    return f"*overdue by {span(now - due)}*"
 
 
 def standing_words(due: datetime, now: datetime, tz: tzinfo) -> str:

@@ -8,6 +8,7 @@ from bot.actions import ActionId
 from bot.config.models import FrontlineConfig
 from bot.due import run_due_work
 from bot.flags.models import EventKind, Flag
+from bot.silence.wording import due_words
 from tests.bot.conftest import World, make_world
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -305,3 +306,10 @@ async def test_a_flag_whose_post_was_never_delivered_reminds_by_direct_message()
     reminders = [t for user, t in dms(world) if user == "ana" and t.startswith("⏰")]
     assert len(reminders) == 1 and "The customer on *F-1* (ZD-7)" in reminders[0]
     assert not [t for t in replies(world) if t.startswith("⏰")]
+
+
+def test_an_update_that_has_just_fallen_due_reads_under_a_minute_overdue() -> None:
+    due = MONDAY_9 + timedelta(hours=4)
+    assert due_words(due, due, UTC) == "*overdue by under a minute*"
+    assert due_words(due, due + timedelta(minutes=25), UTC) == "*overdue by 25 min*"
+    assert due_words(due, due - timedelta(hours=1), UTC) == "due Mon 23 Nov 13:00"
