@@ -169,6 +169,10 @@ class SlackAdapter:
             except SlackStartupError as error:  # reachable now, and the token is refused
                 log.critical("%s; Slack requests cannot be served until this is fixed", error)
                 return
-            await self._connect(identity)
+            try:
+                await self._connect(identity)
+            except Exception:
+                log.exception("Slack answered again, but Frontline could not connect to it")
+                return
             log.info("Slack can be reached again")
             return
