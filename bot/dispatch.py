@@ -8,7 +8,12 @@ from bot.actions import THEME_ACTIONS, ActionId
 from bot.core import Core
 from bot.digests.flow import team_stats
 from bot.errors import UsageError, UserFacingError
-from bot.escalations.service import acknowledge, acknowledge_by_reaction, acknowledge_by_reply
+from bot.escalations.service import (
+    acknowledge,
+    acknowledge_by_reaction,
+    acknowledge_by_reply,
+    adopt_pressed_post,
+)
 from bot.flags import service as flags
 from bot.flags.commands import (
     MAX_NOTE_CHARS,
@@ -156,6 +161,8 @@ async def handle_action(
         return await _theme_button(core, actor, action, number, place)
     if action is ActionId.WRONG_THEME:
         return await suggest_themes(core, actor=actor, number=number, acting_from=place)
+    if pressed_on is not None and action is not ActionId.ACKNOWLEDGE:  # it adopts on its own
+        await adopt_pressed_post(core, actor, number, pressed_on)
     match action:
         case ActionId.ACKNOWLEDGE:
             return await acknowledge(
@@ -255,9 +262,13 @@ async def handle_resolve(
     number: int,
     note: str | None,
     acting_from: Conversation | None = None,
+    pressed_on: MessageRef | None = None,
 ) -> Reply:
-    """Resolve with a note typed in a dialog (Slack modal, Teams card) opened in `acting_from`."""
+    """Resolve with a note typed in a dialog (Slack modal, Teams card) opened in `acting_from`
+    (`pressed_on`: the post whose card held the dialog, when known)."""
     actor = clean_person(actor)
+    if pressed_on is not None:
+        await adopt_pressed_post(core, actor, number, pressed_on)
     cleaned = clean_text(note or "")[:MAX_NOTE_CHARS] or None
     return await flags.resolve(
         core, actor=actor, number=number, note=cleaned, acting_from=acting_from

@@ -81,6 +81,7 @@ class Invokes:
                     number=_flag_number(value),
                     note=note if isinstance(note, str) else None,
                     acting_from=_where_pressed(turn_context),
+                    pressed_on=_card_pressed(turn_context),
                 )
             )
         else:

@@ -86,6 +86,20 @@ async def adopt_post(core: Core, uow: UnitOfWork, flag: Flag, pressed_on: Messag
     log.info("%s: adopted its escalation post from a button pressed on it", flag.key)
 
 
+async def adopt_pressed_post(
+    core: Core, actor: Person, number: int, pressed_on: MessageRef
+) -> None:
+    """Before a button's own use case: the post it was pressed on may be one Frontline never
+    heard back about (see `adopt_post`); then it becomes the flag's post, so the use case's
+    update goes to it, whichever button it was."""
+    async with core.uow() as uow:
+        flag = await uow.flags.get(actor.workspace_id, number)
+        if flag is None or flag.platform != actor.platform or flag.post is not None:
+            return
+        await adopt_post(core, uow, flag, pressed_on)
+        await uow.commit()
+
+
 async def refresh_post(core: Core, uow: UnitOfWork, flag: Flag) -> None:
     """Record an update of the escalation post, so it shows the flag as it stands.
 
