@@ -53,6 +53,9 @@ from bot.ports import SentLookup
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _CONNECT_TIMEOUT = 20
+# A call made while Teams waits for Frontline's HTTP answer (15 s at most, and a membership
+# check may make two): it gives up after this, so the answer is never late.
+IN_TURN_SECONDS = 5.0
 
 
 def _is_channel(reference: ConversationReference) -> bool:
@@ -210,11 +213,16 @@ class TeamsGateway:
         if reference is None:
             return False
         try:
-            await self._call(
-                reference,
-                "a membership check",
-                lambda c: c.conversations.get_conversation_member(conversation.channel_id, user_id),
-            )
+            async with asyncio.timeout(IN_TURN_SECONDS):
+                await self._call(
+                    reference,
+                    "a membership check",
+                    lambda c: c.conversations.get_conversation_member(
+                        conversation.channel_id, user_id
+                    ),
+                )
+        except TimeoutError:
+            raise DeliveryError("Teams did not answer a membership check in time") from None
         except DeliveryError as error:
             if error.retryable:
                 raise
@@ -251,17 +259,22 @@ class TeamsGateway:
         await prepare_connector(connector)
 
         try:
-            if replace is not None:
-                activity.id = replace
-                await connector.conversations.update_activity(conversation_id, replace, activity)
-            elif incoming.type != ActivityTypes.message:
-                # Not a message (an install, say): nothing to reply to, just say it.
-                await connector.conversations.send_to_conversation(conversation_id, activity)
-            else:
-                activity.reply_to_id = incoming.id
-                await connector.conversations.reply_to_activity(
-                    conversation_id, incoming.id, activity
-                )
+            async with asyncio.timeout(IN_TURN_SECONDS):
+                if replace is not None:
+                    activity.id = replace
+                    await connector.conversations.update_activity(
+                        conversation_id, replace, activity
+                    )
+                elif incoming.type != ActivityTypes.message:
+                    # Not a message (an install, say): nothing to reply to, just say it.
+                    await connector.conversations.send_to_conversation(conversation_id, activity)
+                else:
+                    activity.reply_to_id = incoming.id
+                    await connector.conversations.reply_to_activity(
+                        conversation_id, incoming.id, activity
+                    )
+        except TimeoutError:
+            raise DeliveryError("Teams did not answer in time for a reply") from None
         except (HttpOperationError, ClientRequestError) as error:
             raise refusal(error, "a reply") from None
 

@@ -38,6 +38,6 @@ class TeamsMembers:
                 known = await self._gateway.has_member(conversation, person.user_id)
             except DeliveryError as error:
                 log.info("teams: cannot tell who is in %s: %s", conversation.channel_id, error)
-                known = False
+                return False  # not remembered: the next request asks again
             self._answers[key] = known
         return known

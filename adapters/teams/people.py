@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from bot.messages import Person
 
 log = logging.getLogger(__name__)
 _CACHED_PEOPLE = 10_000
+ROSTER_SECONDS = 3.0  # a name looked up while Teams waits for the turn's answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,9 @@ class PeopleDirectory:
             return None
         roster = team_of(activity) or split_conversation_id(activity.conversation.id)[0]
         try:
-            found = await connector.conversations.get_conversation_member(roster, account.id)
+            # Teams waits for this turn's answer: a slow roster costs the name, not the answer.
+            async with asyncio.timeout(ROSTER_SECONDS):
+                found = await connector.conversations.get_conversation_member(roster, account.id)
         except Exception as error:  # the name is a nicety; never fail a turn over it
             log.info("teams: roster lookup failed: %s", type(error).__name__)
             return None
