@@ -18,14 +18,11 @@ def never_sent(error: BaseException) -> bool:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(
-            current, aiohttp.ClientConnectorError | ConnectionRefusedError | socket.gaierror
-        ):
+        if isinstance(current, NOT_CONNECTED):
             return True
         wrapped = getattr(current, "inner_exception", None)  # msrest's ClientRequestError (Teams)
-        current = (
-            wrapped
-            if isinstance(wrapped, BaseException)
-            else current.__cause__ or current.__context__
-        )
+        if isinstance(wrapped, BaseException):
+            current = wrapped
+        else:
+            current = current.__cause__ or current.__context__
     return False

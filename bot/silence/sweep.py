@@ -139,19 +139,17 @@ async def _mark_overdue(
     assert flag.id is not None
     policy = plan.core.config.severity(flag.severity)
     severity = flag.severity.value
+    event: TimelineEvent | None = None
     if clock is ClockKind.ACK:
         target = f"target {format_duration(policy.ack_within)} ({severity})"
         event = TimelineEvent(flag.id, deadline, EventKind.ACK_OVERDUE, None, target)
-    elif flag.silent_since is not None:
-        # Marked when it first fell overdue; a snooze that ended has set the ladder back.
-        await refresh_post(plan.core, uow, flag)
-        return
-    else:
+    elif flag.silent_since is None:  # else marked when it first fell overdue (a snooze ended)
         flag.silent_since = deadline  # a silence breach, until the customer hears from us
         await uow.breaches.start(flag, deadline)
         promise = f"promise: every {format_duration(policy.update_every)} ({severity})"
         event = TimelineEvent(flag.id, deadline, EventKind.UPDATE_OVERDUE, None, promise)
-    await uow.timeline.add(event)
+    if event is not None:
+        await uow.timeline.add(event)
     await refresh_post(plan.core, uow, flag)
 
 

@@ -458,12 +458,18 @@ async def test_retry_now_makes_given_up_or_waiting_messages_due_again(
     assert await stats(uow_factory, now) == OutboxStats(3, 3, 0, T0)
 
 
-async def test_a_message_the_admin_retries_is_no_longer_uncertain(
-    uow_factory: UnitOfWorkFactory,
-) -> None:
+async def given_up_post(uow_factory: UnitOfWorkFactory) -> int:
+    """A Slack post claimed (so uncertain) and then given up: its id."""
     (message_id,) = await add(uow_factory, post("C1", flag_id=1))
     await claim(uow_factory)
     await give_up(uow_factory, message_id, DeliveryStatus.DEAD)
+    return message_id
+
+
+async def test_a_message_the_admin_retries_is_no_longer_uncertain(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    message_id = await given_up_post(uow_factory)
 
     async with uow_factory() as uow:
         assert await uow.outbox.retry_now([message_id], T0) == 1
@@ -523,9 +529,7 @@ async def test_waiting_post_updates_are_superseded_by_a_newer_one(
 async def test_where_history_can_be_searched_a_retried_message_is_looked_for_first(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    (message_id,) = await add(uow_factory, post("C1", flag_id=1))
-    await claim(uow_factory)
-    await give_up(uow_factory, message_id, DeliveryStatus.DEAD)
+    message_id = await given_up_post(uow_factory)
 
     async with uow_factory() as uow:
         assert await uow.outbox.retry_now([message_id], T0, searchable=("slack",)) == 1
