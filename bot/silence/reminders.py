@@ -55,6 +55,13 @@ def _ack_button(flag: Flag, prefix: str = "") -> tuple[Button, ...]:
     )
 
 
+def _buttons(step: Step, prefix: str = "") -> tuple[Button, ...]:
+    """What settles the step: an acknowledgement, or the customer's update (or a snooze)."""
+    if step.clock is ClockKind.ACK:
+        return _ack_button(step.flag, prefix)
+    return _update_buttons(step.flag, prefix)
+
+
 def owner_reminder(step: Step, config: FrontlineConfig, *, in_thread: bool) -> Message:
     """To the owner of one flag: the customer is due an update."""
     flag, tz = step.flag, config.tz
@@ -119,8 +126,7 @@ def thread_nudge(step: Step, group: str | None, config: FrontlineConfig) -> Mess
         f"⏰ {who}*{flag.key}* {_what_waits(step, config)}. {ask}{_count(step)}"
         f"{late_note(step, config.tz)}"
     )
-    buttons = _ack_button(flag) if step.clock is ClockKind.ACK else _update_buttons(flag)
-    return Message(text, buttons=buttons)
+    return Message(text, buttons=_buttons(step))
 
 
 def manager_message(steps: Sequence[Step], config: FrontlineConfig) -> Message:
@@ -135,8 +141,7 @@ def manager_message(steps: Sequence[Step], config: FrontlineConfig) -> Message:
             f"`/flag show {flag.key}` has its timeline.{_count(step)}"
             f"{late_note(step, tz)}"
         )
-        buttons = _ack_button(flag) if step.clock is ClockKind.ACK else ()
-        return Message(text, buttons=buttons)
+        return Message(text, buttons=_buttons(step))
     # One count in the heading when every flag is at the same nudge, else one per line.
     same = len({s.position for s in steps}) == 1
     lines = [
@@ -151,9 +156,7 @@ def manager_message(steps: Sequence[Step], config: FrontlineConfig) -> Message:
         + f"\nEach one's timeline: `/flag show {steps[0].flag.key}`, and so on."
         + (late_note(late, tz) if late else "")
     )
-    buttons = tuple(
-        b for s in steps if s.clock is ClockKind.ACK for b in _ack_button(s.flag, f"{s.flag.key}: ")
-    )
+    buttons = tuple(b for s in steps for b in _buttons(s, f"{s.flag.key}: "))
     return Message(text, buttons=buttons)
 
 

@@ -132,6 +132,11 @@ async def test_a_missed_customer_update_reminds_the_owner_then_the_managers() ->
     at(world, MONDAY_9 + timedelta(hours=6))
     await run_due_work(world.core)
     assert sorted(u for u, t in dms(world) if t.startswith("⏰")) == ["dev", "maria"]
+    # A manager who updated the customer themselves settles it from the DM.
+    to_managers = [s.message for s in world.chat.of_kind("dm") if s.message.text.startswith("⏰")]
+    assert {tuple(b.action_id for b in m.buttons) for m in to_managers} == {
+        (ActionId.CUSTOMER_UPDATED, ActionId.SNOOZE)
+    }
 
     # The update stops the clock, and the silence is on the timeline (no person named in it).
     at(world, MONDAY_9 + timedelta(hours=6, minutes=30))
@@ -226,6 +231,14 @@ async def test_one_person_with_several_overdue_flags_gets_one_grouped_reminder()
         "(promise: every 4h); its owner was reminded"
     )
     assert to_dev.splitlines()[-1] == "Each one's timeline: `/flag show F-1`, and so on."
+    [dev_message] = [
+        s.message for s in world.chat.of_kind("dm") if s.person and s.person.user_id == "dev"
+    ]
+    assert [b.label for b in dev_message.buttons][::2] == [
+        "F-1: Customer updated",
+        "F-2: Customer updated",
+        "F-3: Customer updated",
+    ]
 
 
 async def test_snooze_holds_reminders_until_it_ends_and_says_when_they_resume() -> None:
