@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.config.environment import ENVIRONMENT_SOURCE, load_environment
 from bot.config.example import write_example
 from bot.config.models import TeamsAppConfig
 from bot.config.settings import (
@@ -29,7 +30,9 @@ COMMANDS = {
     "console": "chat with Frontline in the terminal, as anyone in any channel (no credentials)",
     "demo": "a scripted walk-through of the loop with a fast-forwarded clock",
     "init": "write a commented example frontline.yml",
-    "check-config": "validate frontline.yml and say exactly what is wrong and where",
+    "check-config": (
+        "validate frontline.yml and the environment variables; say exactly what is wrong and where"
+    ),
     "db": "database maintenance: `frontline db upgrade` applies migrations",
     "outbox": "list messages not yet delivered or given up; `outbox retry` sends them again",
     "teams-package": "write the Teams app package (manifest and icons, zipped) to upload",
@@ -235,6 +238,30 @@ def _init(named: str | None, *, force: bool) -> int:
 
 
 def _check_config(named: str | None) -> int:
+    """The config file and the environment's variables, as `serve` would read them."""
+    environment = _environment_problems()
+    if environment:
+        print(ConfigError(ENVIRONMENT_SOURCE, environment))
+    return max(_check_config_file(named), 1 if environment else 0)
+
+
+def _environment_problems() -> list[str]:
+    from storage.database import DatabaseUnusable, usable_url
+
+    try:
+        env = load_environment(os.environ)
+    except ConfigError as exc:
+        return list(exc.problems)
+    if env.database_url is None:
+        return []
+    try:
+        usable_url(env.database_url)
+    except DatabaseUnusable as exc:
+        return [f"DATABASE_URL: {str(exc).removeprefix('DATABASE_URL ')}"]
+    return []
+
+
+def _check_config_file(named: str | None) -> int:
     target = named or named_config_path(os.environ)
     if target is None:
         target = DEFAULT_CONFIG_PATH

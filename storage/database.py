@@ -156,6 +156,30 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def usable_url(url: str) -> URL:
+    """The URL with its async driver; DatabaseUnusable says why it cannot be used (no
+    connection is made)."""
+    try:
+        normalized = make_url(normalize_database_url(url))
+    except (ValueError, ArgumentError):
+        raise DatabaseUnusable(
+            "DATABASE_URL is not a database URL; write postgresql://user@host/db "
+            "or sqlite:///path/to/frontline.db"
+        ) from None
+    folder = Path(normalized.database).parent if normalized.database else None
+    if normalized.get_backend_name() == "sqlite" and folder and not folder.is_dir():
+        raise DatabaseUnusable(
+            f"cannot use the database SQLite file {normalized.database}: "
+            f"the folder {folder} does not exist"
+        )
+    if normalized.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseUnusable(
+            f"DATABASE_URL names {normalized.get_backend_name()!r}; Frontline runs on "
+            "SQLite (sqlite:///…) or PostgreSQL (postgresql://…)"
+        )
+    return normalized
+
+
 class Database:
     """The engine and session factory of one database; create with `Database.from_url`."""
 
@@ -171,24 +195,7 @@ class Database:
     @classmethod
     def from_url(cls, url: str, *, echo: bool = False) -> Database:
         """Connect (lazily) to a SQLite or PostgreSQL URL; plain schemes get an async driver."""
-        try:
-            normalized = make_url(normalize_database_url(url))
-        except (ValueError, ArgumentError):
-            raise DatabaseUnusable(
-                "DATABASE_URL is not a database URL; write postgresql://user@host/db "
-                "or sqlite:///path/to/frontline.db"
-            ) from None
-        folder = Path(normalized.database).parent if normalized.database else None
-        if normalized.get_backend_name() == "sqlite" and folder and not folder.is_dir():
-            raise DatabaseUnusable(
-                f"cannot use the database SQLite file {normalized.database}: "
-                f"the folder {folder} does not exist"
-            )
-        if normalized.get_backend_name() not in ("sqlite", "postgresql"):
-            raise DatabaseUnusable(
-                f"DATABASE_URL names {normalized.get_backend_name()!r}; Frontline runs on "
-                "SQLite (sqlite:///…) or PostgreSQL (postgresql://…)"
-            )
+        normalized = usable_url(url)
         # hide_parameters: a failed statement's error must not carry customer text into logs.
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if normalized.get_backend_name() == "postgresql":

@@ -59,6 +59,32 @@ def test_init_then_check_config(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert "frontline.yml is valid" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("FRONTLINE_LOG_LEVEL", "chatty", "FRONTLINE_LOG_LEVEL: the value set is not a log level"),
+        ("DATABASE_URL", "mysql://x@127.0.0.1/db", "DATABASE_URL: names 'mysql'"),
+        ("SLACK_BOT_TOKEN", "xoxb-1", "SLACK_SIGNING_SECRET: missing"),
+    ],
+)
+def test_check_config_checks_the_environment_serve_reads(
+    variable: str,
+    value: str,
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv(variable, value)
+    assert main(["check-config"]) == 1
+    out = capsys.readouterr().out
+    assert "environment has 1 problem:" in out and says in out
+    assert "frontline.yml is valid" in out  # the file's own verdict still said
+    assert value not in out  # values may be secrets
+
+
 def test_init_writes_the_file_frontline_config_names(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
