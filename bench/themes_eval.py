@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.config.models import ThemesConfig
+from bot.config.themes import ThemesConfig
 from bot.themes.embedding import Embedder, MiniLmEmbedder, Vector
 from bot.themes.index import CENTROID_WEIGHT, ThemeIndex
 from bot.themes.lexical import DIMENSION as LEXICAL_DIMENSION

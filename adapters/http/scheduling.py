@@ -12,7 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from adapters.wiring import Runtime
-from bot.config.models import DigestSchedule, FrontlineConfig
+from bot.config.digests import DigestSchedule
+from bot.config.models import FrontlineConfig
 from bot.core import Core
 from bot.digests.sending import send_due_digests
 from bot.due import run_due_work

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.config.models import DigestSchedule
+from bot.config.digests import DigestSchedule
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.config.models import DigestSchedule, FrontlineConfig
+from bot.config.digests import DigestSchedule
+from bot.config.models import FrontlineConfig
 from bot.digests.models import DigestKind
 from bot.messages import Conversation
 from bot.ports import UnitOfWork

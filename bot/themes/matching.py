@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bot.config.models import RoutingRule, ThemesConfig
+from bot.config.themes import RoutingRule, ThemesConfig
 from bot.flags.models import Flag
 from bot.messages import Conversation
 from bot.ports import UnitOfWork

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config.models import DigestSchedule
+from bot.config.digests import DigestSchedule
 from bot.digests.periods import Week, due_at, latest_due
 
 BERLIN = ZoneInfo("Europe/Berlin")
