@@ -23,7 +23,6 @@ from bot.flags.commands import (
     ListThemes,
     MoveFlag,
     OpenForm,
-    RaiseFlag,
     RecordUpdate,
     Resolve,
     ShowFlag,
@@ -31,14 +30,12 @@ from bot.flags.commands import (
     ShowStats,
     Snooze,
     ThemeVerb,
-    clean_text,
     parse_command,
-    parse_customer_refs,
-    parse_raise,
-    parse_severity,
 )
 from bot.flags.models import FlagKind, parse_flag_number
+from bot.flags.raising import RaiseFlag, parse_customer_refs, parse_raise, parse_severity
 from bot.flags.rendering import help_message
+from bot.flags.text import clean_text
 from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.themes.corrections import move_flag, suggest_themes
 from bot.themes.lifecycle import change_theme, owner_choices, theme_by_id

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.errors import UsageError
-from bot.flags.commands import parse_customer_refs, parse_raise, parse_severity
 from bot.flags.models import FlagKind
+from bot.flags.raising import parse_customer_refs, parse_raise, parse_severity
 
 
 def form_problems(*, kind: str, summary: str, customer_refs: str, severity: str) -> dict[str, str]:

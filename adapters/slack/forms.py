@@ -28,8 +28,9 @@ from adapters.slack.people import People
 from adapters.slack.text import unescape
 from bot.actions import THEME_ACTIONS, ActionId
 from bot.core import Core
-from bot.flags.commands import ThemeVerb, clean_text
+from bot.flags.commands import ThemeVerb
 from bot.flags.models import flag_key, parse_flag_number
+from bot.flags.text import clean_text
 from bot.messages import Message
 
 log = logging.getLogger(__name__)

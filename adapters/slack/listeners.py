@@ -34,7 +34,8 @@ from adapters.slack.requests import FLAG_FORM as FLAG_FORM_KIND
 from adapters.slack.requests import RESOLVE_NOTE, THEME_FORM, SlackRequests
 from bot.actions import ActionId
 from bot.flag_form import form_problems
-from bot.flags.commands import MAX_COMMAND_CHARS, MAX_NOTE_CHARS, MAX_SUMMARY_CHARS
+from bot.flags.commands import MAX_COMMAND_CHARS, MAX_NOTE_CHARS
+from bot.flags.raising import MAX_SUMMARY_CHARS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

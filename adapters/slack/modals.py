@@ -9,8 +9,9 @@ from typing import Any
 from adapters.slack.blocks import mrkdwn, plain
 from adapters.slack.payloads import ViewSubmission
 from adapters.slack.text import clip, escape_typed
-from bot.flags.commands import MAX_NOTE_CHARS, MAX_SUMMARY_CHARS, ThemeVerb
+from bot.flags.commands import MAX_NOTE_CHARS, ThemeVerb
 from bot.flags.models import FlagKind, Severity
+from bot.flags.raising import MAX_SUMMARY_CHARS
 
 FLAG_FORM = "flag_form"
 RESOLVE_NOTE = "flag_resolve_note"

@@ -8,7 +8,8 @@ from typing import Any
 
 from adapters.teams.activities import html_to_text
 from adapters.teams.cards import CARD_CONTENT_TYPE, card, text_block
-from bot.flags.commands import MAX_COMMAND_CHARS, MAX_SUMMARY_CHARS
+from bot.flags.commands import MAX_COMMAND_CHARS
+from bot.flags.raising import MAX_SUMMARY_CHARS
 
 FORM_VERB = "frontline_flag_form"
 MESSAGE_ACTION_COMMAND = "flagMessage"

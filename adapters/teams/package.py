@@ -18,7 +18,7 @@ from bot.config.models import TeamsAppConfig
 from bot.config.problems import Loc, validation_problems
 from bot.config.settings import Settings
 from bot.errors import ConfigError
-from bot.flags.commands import USAGE
+from bot.flags.text import USAGE
 
 MANIFEST_VERSION = "1.22"
 MANIFEST_SCHEMA = (

@@ -8,7 +8,6 @@ from datetime import datetime, tzinfo
 from bot.actions import ActionId
 from bot.config.models import FrontlineConfig, TicketsConfig
 from bot.durations import after, ago, format_duration, span
-from bot.flags.commands import USAGE
 from bot.flags.models import (
     CustomerRef,
     CustomerRefKind,
@@ -19,6 +18,7 @@ from bot.flags.models import (
     Severity,
     TimelineEvent,
 )
+from bot.flags.text import USAGE
 from bot.messages import Button, ButtonStyle, Field, Message
 from bot.reactions import reaction_shown
 from bot.silence.wording import due_words, local_time, standing_words

@@ -17,9 +17,9 @@ from bot.escalations.service import (
     say_in_thread,
     tell_person,
 )
-from bot.flags.commands import RaiseFlag
 from bot.flags.models import EventKind, Flag, FlagKind, TimelineEvent, flag_key
 from bot.flags.permissions import can_see, require_may_change
+from bot.flags.raising import RaiseFlag
 from bot.flags.rendering import (
     SEVERITY_LABEL,
     flag_line,

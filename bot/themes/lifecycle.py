@@ -15,8 +15,9 @@ from datetime import datetime
 from bot.config.models import FrontlineConfig
 from bot.core import Core
 from bot.errors import InvalidState, NotAllowed, UsageError
-from bot.flags.commands import ChangeTheme, ThemeVerb, normalise_tag
+from bot.flags.commands import ChangeTheme, ThemeVerb
 from bot.flags.models import EventKind, Flag, TimelineEvent
+from bot.flags.raising import normalise_tag
 from bot.flags.rendering import customer_refs_text
 from bot.messages import Conversation, Message, Person, Reply
 from bot.outbox.models import Outgoing

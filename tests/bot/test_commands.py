@@ -13,18 +13,17 @@ from bot.flags.commands import (
     ListMine,
     ListThemes,
     OpenForm,
-    RaiseFlag,
     RecordUpdate,
     Resolve,
     ShowFlag,
     ShowHelp,
     ShowStats,
     Snooze,
-    clean_text,
     parse_command,
-    parse_customer_refs,
 )
 from bot.flags.models import CustomerRef, CustomerRefKind, FlagKind, Severity
+from bot.flags.raising import RaiseFlag, parse_customer_refs
+from bot.flags.text import clean_text
 
 
 def test_escalate_with_ticket_and_severity() -> None:

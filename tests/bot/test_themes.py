@@ -14,8 +14,8 @@ from bot.actions import ActionId
 from bot.config.models import FrontlineConfig
 from bot.due import run_due_work
 from bot.errors import InvalidState, NotAllowed, UsageError
-from bot.flags.commands import parse_raise
 from bot.flags.models import FlagKind
+from bot.flags.raising import parse_raise
 from bot.messages import Conversation
 from bot.themes import similarity
 from bot.themes.embedding import ModelUnavailable

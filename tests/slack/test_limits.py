@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.flags.commands import MAX_COMMAND_CHARS, MAX_SUMMARY_CHARS
+from bot.flags.commands import MAX_COMMAND_CHARS
+from bot.flags.raising import MAX_SUMMARY_CHARS
 from tests.slack.driver import AGENT, SlackDriver, fixture
 from tests.slack.test_socket_mode import command_envelope, socket_slack  # noqa: F401
 from tests.slack.test_unknown_requests import app_lines, inbox_rows
