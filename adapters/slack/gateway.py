@@ -5,7 +5,7 @@ Only the outbox's delivery worker calls it, so nothing here retries or waits: a 
 (a timeout or a 5xx after Slack got the call). Posts carry their outbox id in Slack's message
 `metadata`, so `find_sent` can look for them in the conversation's history before a second try.
 A post or reply with an image (a digest's chart) is a file upload instead, and its outbox id is
-in the uploaded file's name (`<name>-<outbox id>.png`), which `find_sent` looks for too.
+in the uploaded file's name (`<name>-<outbox id>.png`); `adapters.slack.history` finds either.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.network_errors import never_sent
 from adapters.slack.blocks import fallback_text, message_blocks
 from adapters.slack.errors import delivery_error, error_code, unreachable
+from adapters.slack.history import HISTORY_PAGE, find_marked, marker_metadata, oldest
 from adapters.slack.uploads import shared_ts, upload_bytes, upload_name
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Image, Message, MessageRef, Person
@@ -33,10 +34,7 @@ from bot.ports import SentLookup
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
-MARKER_EVENT = "frontline_outbox"  # the metadata event type that carries an outbox id
 RESPONSE_URL_TIMEOUT_SECONDS = 10
-HISTORY_PAGES = 10  # pages of history searched for a message that may have arrived
-HISTORY_PAGE = 200
 
 Call = Callable[[], Awaitable[AsyncSlackResponse]]
 
@@ -62,7 +60,7 @@ class SlackGateway:
                 channel=channel,
                 text=fallback_text(message),
                 blocks=message_blocks(message),
-                metadata=_metadata(marker),
+                metadata=marker_metadata(marker),
             ),
             join=True,
             creates=True,
@@ -85,7 +83,7 @@ class SlackGateway:
                 thread_ts=thread.thread_root,
                 text=fallback_text(message),
                 blocks=message_blocks(message),
-                metadata=_metadata(marker),
+                metadata=marker_metadata(marker),
             ),
             join=True,
             creates=True,
@@ -117,7 +115,7 @@ class SlackGateway:
                 channel=channel,
                 text=fallback_text(message),
                 blocks=message_blocks(message),
-                metadata=_metadata(marker),
+                metadata=marker_metadata(marker),
             ),
             creates=True,
         )
@@ -165,8 +163,12 @@ class SlackGateway:
                 thread = None
             else:
                 return SentLookup(known=False)
-            ts = await self._find_marked(
-                conversation.channel_id, thread, marker, since, filename=filename
+            channel_id = conversation.channel_id
+            ts = await find_marked(
+                functools.partial(self._history_page, channel_id, thread, oldest(since)),
+                marker,
+                filename=filename,
+                thread=thread,
             )
         except DeliveryError as error:
             log.warning("could not look for outbox message %s: %s", marker, error.reason)
@@ -183,44 +185,12 @@ class SlackGateway:
             return SentLookup(known=True)
         return SentLookup(known=True, ref=MessageRef(conversation, ts, thread))
 
-    async def _find_marked(
-        self,
-        channel: str,
-        thread: str | None,
-        marker: str,
-        since: datetime,
-        *,
-        filename: str | None = None,
-    ) -> str | None:
-        """The ts of the message marked with `marker` (with `filename`: holding that file).
-
-        Slack pages its history: a busy channel may hold more since `since` than one page, so
-        the pages are followed, up to `HISTORY_PAGES` of them.
-        """
-        oldest = f"{since.timestamp():.6f}"
-        cursor: str | None = None
-        for _ in range(HISTORY_PAGES):
-            response = await self._history_page(channel, thread, oldest, cursor)
-            found = _marked(response.get("messages") or [], marker, filename, thread)
-            if found is not None:
-                return found
-            metadata = response.get("response_metadata")
-            cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
-            if not (response.get("has_more") and isinstance(cursor, str) and cursor):
-                return None
-        log.warning(
-            "outbox message %s not found in %d pages of history; taken as not sent",
-            marker,
-            HISTORY_PAGES,
-        )
-        return None
-
     async def _history_page(
-        self, channel: str, thread: str | None, oldest: str, cursor: str | None
+        self, channel: str, thread: str | None, since: str, cursor: str | None
     ) -> AsyncSlackResponse:
         page: dict[str, Any] = {
             "channel": channel,
-            "oldest": oldest,
+            "oldest": since,
             "include_all_metadata": True,
             "limit": HISTORY_PAGE,
             "cursor": cursor,
@@ -414,34 +384,6 @@ def _refused(
     delivery = delivery_error(method, channel, error, creates=creates)
     log.warning("Slack refused %s in %s: %s", method, channel or "-", error_code(error))
     return delivery
-
-
-def _marked(
-    messages: list[Any], marker: str, filename: str | None, thread: str | None
-) -> str | None:
-    """The ts of the message among `messages` that carries `marker` (or holds `filename`)."""
-    for found in messages:
-        if not isinstance(found, dict):
-            continue
-        if filename is None:
-            metadata = found.get("metadata")
-            payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
-            marked = isinstance(payload, dict) and str(payload.get("outbox_id")) == marker
-        else:
-            files = found.get("files")
-            marked = isinstance(files, list) and any(
-                isinstance(file, dict) and file.get("name") == filename for file in files
-            )
-        ts = found.get("ts")
-        if marked and isinstance(ts, str) and ts and ts != thread:
-            return ts
-    return None
-
-
-def _metadata(marker: str | None) -> dict[str, Any] | None:
-    if marker is None:
-        return None
-    return {"event_type": MARKER_EVENT, "event_payload": {"outbox_id": marker}}
 
 
 def _ts(response: AsyncSlackResponse) -> str:
