@@ -22,7 +22,7 @@ import random
 import secrets
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -30,14 +30,13 @@ from bot.batching import GroupCommit
 from bot.claiming import Arrivals, ClaimLoop
 from bot.core import Core
 from bot.errors import DeliveryError
-from bot.escalations.service import current_post
-from bot.messages import Conversation, Message, MessageRef
+from bot.messages import Conversation, MessageRef
 from bot.outage import OutageLog
-from bot.outbox.models import POST_LINK, Delivery, DeliveryStatus, Outgoing, OutgoingKind
-from bot.outbox.outcomes import post_failed_answer, record_delivered, report_undelivered
+from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, OutgoingKind
+from bot.outbox.outcomes import record_delivered, report_undelivered
 from bot.outbox.pacing import Pacer
+from bot.outbox.parents import Parents, Skip
 from bot.ports import ChatGateway, UnitOfWork
-from bot.themes.routing import current_theme_post
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -68,10 +67,6 @@ class DeliveryObserver(Protocol):
     def attempted(self, platform: str, outcome: str) -> None: ...
 
 
-class _Skip(Exception):
-    """Nothing to deliver any more (a thread line whose post never existed)."""
-
-
 def replica_name() -> str:
     """A name for this process's leases: host, pid and a random part."""
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -95,6 +90,7 @@ class DeliveryWorker:
     ) -> None:
         self._core = core
         self._gateway = gateway
+        self._parents = Parents(core, gateway)
         self.owner = owner or replica_name()
         self._pacers = dict(pacers or {})
         self._policy = policy or RetryPolicy()
@@ -194,7 +190,7 @@ class DeliveryWorker:
         platform = delivery.outgoing.platform
         try:
             ref = await self._attempt_in_time(delivery)
-        except _Skip as skipped:
+        except Skip as skipped:
             await self._finish(delivery, DeliveryStatus.SKIPPED, str(skipped))
             self._observe(platform, "skipped")
         except DeliveryError as error:
@@ -222,8 +218,8 @@ class DeliveryWorker:
             ) from None
 
     async def _attempt(self, delivery: Delivery) -> MessageRef | None:
-        outgoing = await self._resolved(delivery)
-        adopted = await self._adopted_post(outgoing)
+        outgoing = await self._parents.resolved(delivery.outgoing)
+        adopted = await self._parents.adopted_post(outgoing)
         if adopted is not None:
             return adopted
         marker = str(delivery.id)
@@ -279,87 +275,6 @@ class DeliveryWorker:
                 assert outgoing.person is not None
                 await chat.answer(outgoing.person, outgoing.route, outgoing.message)
                 return None
-
-    async def _resolved(self, delivery: Delivery) -> Outgoing:
-        """The message with what was unknown when it was recorded: its flag's post, its link,
-        and for an update drawn at delivery (`renders_post`) the post as it stands now."""
-        outgoing = delivery.outgoing
-        needs_post = outgoing.kind in (OutgoingKind.REPLY, OutgoingKind.UPDATE)
-        if not (needs_post and outgoing.ref is None) and not outgoing.links_post:
-            return outgoing
-        parent = await self._theme_or_digest_post(outgoing)
-        if parent is not None:
-            what, post = parent
-            if post is None:
-                raise _Skip(f"its {what} post was never delivered")
-            if outgoing.renders_post:
-                outgoing = replace(outgoing, message=await self._current_theme_post(outgoing))
-            return replace(outgoing, ref=post)
-        assert outgoing.flag_id is not None
-        drawn = None
-        async with self._core.uow() as uow:
-            flag = await uow.flags.get_by_id(outgoing.flag_id)
-            post_state = await uow.outbox.post_state(outgoing.flag_id)
-            if outgoing.renders_post and flag is not None and flag.post is not None:
-                drawn = await current_post(self._core, uow, flag)
-        post = flag.post if flag is not None else None
-        if outgoing.links_post:
-            if post is None and post_state in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED):
-                assert flag is not None
-                triage = self._core.config.channels_for(flag.platform).triage
-                failed = post_failed_answer(flag, reported=bool(triage))
-                return replace(outgoing, message=failed)
-            return replace(outgoing, message=await self._with_post_link(outgoing.message, post))
-        if post is None:
-            raise _Skip("its escalation post was never delivered")
-        return replace(outgoing, ref=post, message=drawn or outgoing.message)
-
-    async def _current_theme_post(self, outgoing: Outgoing) -> Message:
-        """The theme's post drawn as it stands now."""
-        assert outgoing.theme_id is not None
-        async with self._core.uow() as uow:
-            theme = await uow.themes.get(outgoing.theme_id)
-            if theme is None:
-                raise _Skip("its theme no longer exists")
-            return await current_theme_post(self._core, uow, theme)
-
-    async def _adopted_post(self, outgoing: Outgoing) -> MessageRef | None:
-        """The post this message would create, when it exists already: a flag's adopted from a
-        button pressed on it, or a theme's or digest's recorded by an earlier attempt."""
-        if not outgoing.records_post:
-            return None
-        parent = await self._theme_or_digest_post(outgoing)
-        if parent is not None:
-            return parent[1]
-        if outgoing.flag_id is None:
-            return None
-        async with self._core.uow() as uow:
-            flag = await uow.flags.get_by_id(outgoing.flag_id)
-        return flag.post if flag is not None else None
-
-    async def _theme_or_digest_post(
-        self, outgoing: Outgoing
-    ) -> tuple[str, MessageRef | None] | None:
-        """("theme" or "digest", its post so far) for a message about one; None otherwise."""
-        if outgoing.theme_id is not None:
-            async with self._core.uow() as uow:
-                theme = await uow.themes.get(outgoing.theme_id)
-            return "theme", theme.post if theme is not None else None
-        if outgoing.digest_id is not None:
-            async with self._core.uow() as uow:
-                digest = await uow.digests.get(outgoing.digest_id)
-            return "digest", digest.post if digest is not None else None
-        return None
-
-    async def _with_post_link(self, message: Message, post: MessageRef | None) -> Message:
-        link = None
-        if post is not None:
-            try:
-                link = await self._gateway.permalink(post)
-            except DeliveryError:
-                link = None
-        where = f"<{link}|the escalation post>" if link else "the escalation channel"
-        return replace(message, text=message.text.replace(POST_LINK, where))
 
     async def _sent(self, delivery: Delivery, ref: MessageRef | None) -> None:
         try:
