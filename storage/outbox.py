@@ -308,12 +308,27 @@ class SqlOutboxRepository:
 
 
 def _first_of_its_order() -> Any:
-    """No earlier message of the same order key is still waiting."""
+    """No earlier message of the same order key is still waiting, and an answer that links
+    its flag's post (`Outgoing.waits_for_post`) has that post delivered or given up."""
     earlier = aliased(OutboxRow)
-    return ~exists().where(
-        earlier.order_key == OutboxRow.order_key,
-        earlier.status == DeliveryStatus.PENDING.value,
-        earlier.id < OutboxRow.id,
+    post = aliased(OutboxRow)
+    pending = DeliveryStatus.PENDING.value
+    return and_(
+        ~exists().where(
+            earlier.order_key == OutboxRow.order_key,
+            earlier.status == pending,
+            earlier.id < OutboxRow.id,
+        ),
+        or_(
+            OutboxRow.kind != OutgoingKind.ANSWER.value,
+            OutboxRow.flag_id.is_(None),
+            ~exists().where(
+                post.flag_id == OutboxRow.flag_id,
+                post.kind == OutgoingKind.POST.value,
+                post.status == pending,
+                post.id < OutboxRow.id,
+            ),
+        ),
     )
 
 

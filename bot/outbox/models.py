@@ -211,8 +211,16 @@ class Outgoing:
 
     @property
     def order_key(self) -> str:
-        """Messages with the same key are delivered one at a time, in the order recorded."""
+        """Messages with the same key are delivered one at a time, in the order recorded.
+
+        A flag's post, its updates and its thread go in one line; what is said to one person
+        about the flag (answers, direct messages) in a line of its own, so a slow conversation
+        of theirs never holds up the escalation channel, nor the other way round. An answer
+        that links the post still waits for it (`waits_for_post`).
+        """
         if self.flag_id is not None:
+            if self.person is not None and self.kind in (OutgoingKind.DIRECT, OutgoingKind.ANSWER):
+                return f"{flag_order(self.flag_id)}:to:{self.person.user_id}"
             return flag_order(self.flag_id)
         if self.theme_id is not None:
             return f"theme:{self.theme_id}"
@@ -221,6 +229,11 @@ class Outgoing:
         if self.person is not None:
             return f"{self.platform}:person:{self.person.user_id}"
         return f"{self.platform}:channel:{self.channel_id or self.ref_channel or '-'}"
+
+    @property
+    def waits_for_post(self) -> bool:
+        """Delivered only once its flag's post is no longer waiting (it links to the post)."""
+        return self.kind is OutgoingKind.ANSWER and self.flag_id is not None
 
     @property
     def pace_key(self) -> str | None:

@@ -166,8 +166,9 @@ async def test_an_uncommitted_add_records_nothing(uow_factory: UnitOfWorkFactory
 async def test_a_later_message_of_an_order_key_waits_until_the_first_is_finished(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    # One order key per flag; its post and its thread line go one at a time, in order.
-    first_sent, second_sent = await add(uow_factory, post("C1", flag_id=1), direct("U1", flag_id=1))
+    # One order key per flag's post and thread: its post and its thread line go in order.
+    thread_line = Outgoing.on_flag_post(OutgoingKind.REPLY, channel("C1"), 1, Message("line"))
+    first_sent, second_sent = await add(uow_factory, post("C1", flag_id=1), thread_line)
     first_dead, second_dead = await add(uow_factory, direct("U2"), direct("U2", "second"))
     first_skipped, second_skipped = await add(
         uow_factory, post("C3", flag_id=3), post("C4", flag_id=3)
@@ -208,6 +209,45 @@ async def test_a_first_message_waiting_for_its_retry_holds_back_its_order_key(
     assert ids(await claim(uow_factory, retry_at)) == [first]
     await mark_sent(uow_factory, first, at=retry_at)
     assert ids(await claim(uow_factory, retry_at)) == [second]
+
+
+async def test_what_is_said_to_people_about_a_flag_never_holds_up_its_post_and_thread(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    escalation = channel("C-ESC")
+    the_post, answer, nudge_dm, overdue, nudge, later_dm = await add(
+        uow_factory,
+        post("C-ESC", flag_id=1),
+        Outgoing.answer(person("U-ana"), Message("flagged"), {}, after_post_of=1),
+        direct("U-maria", "nudge 1", flag_id=1),
+        Outgoing.flag_post_refresh(escalation, 1),
+        Outgoing.on_flag_post(OutgoingKind.REPLY, escalation, 1, Message("nudge")),
+        direct("U-maria", "nudge 2", flag_id=1),
+    )
+    # The answer links the post, so it waits for it; the manager's DM waits for nothing.
+    assert ids(await claim(uow_factory)) == [the_post, nudge_dm]
+    assert (await stats(uow_factory)).due == 2
+    await mark_sent(uow_factory, the_post, nudge_dm)
+    assert ids(await claim(uow_factory, owner="replica-b")) == [answer, overdue, later_dm]
+
+    # The reporter's conversation is slow: its answer waits for a retry, and the post's
+    # update and thread nudge go on without it.
+    await retry_later(uow_factory, answer, T0 + timedelta(minutes=5))
+    await mark_sent(uow_factory, overdue, later_dm)
+    assert ids(await claim(uow_factory, owner="replica-c")) == [nudge]
+
+
+async def test_an_answer_linking_a_post_that_was_given_up_is_delivered(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    the_post, answer = await add(
+        uow_factory,
+        post("C-ESC", flag_id=1),
+        Outgoing.answer(person("U-ana"), Message("flagged"), {}, after_post_of=1),
+    )
+    assert ids(await claim(uow_factory)) == [the_post]
+    await give_up(uow_factory, the_post, DeliveryStatus.DEAD)
+    assert ids(await claim(uow_factory, owner="replica-b")) == [answer]
 
 
 async def test_one_message_per_pace_key_per_claim_and_busy_pace_keys_are_skipped(

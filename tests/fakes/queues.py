@@ -140,10 +140,16 @@ class InMemoryOutboxRepository:
         return state.outbox
 
     def _first_of_its_order(self, entry: OutboxEntry) -> bool:
-        key = entry.outgoing.order_key
-        return not any(
-            e.id < entry.id and e.status is DeliveryStatus.PENDING and e.outgoing.order_key == key
+        outgoing = entry.outgoing
+        earlier = [
+            e.outgoing
             for e in self._entries().values()
+            if e.id < entry.id and e.status is DeliveryStatus.PENDING
+        ]
+        if any(e.order_key == outgoing.order_key for e in earlier):
+            return False
+        return not outgoing.waits_for_post or not any(
+            e.kind is OutgoingKind.POST and e.flag_id == outgoing.flag_id for e in earlier
         )
 
     async def record(self, outgoing: Outgoing, at: datetime) -> None:

@@ -38,8 +38,9 @@ async def test_escalate_ack_by_reply_then_resolve_with_a_note(slack: SlackDriver
     assert thread[-1]["thread_ts"] == root
     assert thread[-1]["text"] == f"✅ Acknowledged by <@{MANAGER}> after 6 min."
     assert slack.fake.called("conversations.open")[-1].params["users"] == AGENT
-    reporter_dm = slack.fake.called("chat.postMessage")[-1].params
-    assert reporter_dm["channel"] == f"D{AGENT}" and "was acknowledged by" in reporter_dm["text"]
+    posted = [c.params for c in slack.fake.called("chat.postMessage")]
+    [reporter_dm] = [p for p in posted if p["channel"] == f"D{AGENT}"]
+    assert "was acknowledged by" in reporter_dm["text"]
     manager_answer = slack.fake.called("chat.postEphemeral")[-1].params
     assert manager_answer["user"] == MANAGER and manager_answer["thread_ts"] == root
     assert "You own *F-1* now" in manager_answer["text"]
