@@ -37,7 +37,7 @@ from adapters.teams.invokes import CARD_RESPONSE, Invokes, message_response
 from adapters.teams.outcomes import Outcome, run_use_case
 from adapters.teams.people import PeopleDirectory
 from adapters.teams.references import ReferenceBook
-from adapters.teams.turns import CORE, CURRENT_TURN, TURN, core_of
+from adapters.teams.turns import CORE, CURRENT_TURN, TURN, complete, core_of
 from bot import dispatch
 from bot.core import Core
 from bot.errors import DeliveryError
@@ -177,7 +177,10 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         )
         assert outcome is not None
         if outcome.reply.open_form:
-            # Like a modal: the form appears at once, in the request, or not at all.
+            # Like a modal: the form appears at once, in the request, or not at all. The turn
+            # is stored first: on SQLite its open transaction would hold every other writer
+            # for as long as the connector takes.
+            await complete(turn_context)
             form = Activity(
                 type=ActivityTypes.message,
                 summary="Flag an issue",

@@ -67,3 +67,16 @@ async def test_a_sender_without_a_name_costs_the_name_not_the_answer(teams: Team
     unnamed = {"id": "29:1zed-id", "aadObjectId": "aa-zed"}
     activity = channel_message("flag escalate refunds stuck ZD-4471", sender=unnamed)
     assert await answered_within(teams, activity) < SLOW
+
+
+@pytest.mark.usefixtures("tight_budgets")
+async def test_forms_asked_for_at_once_wait_for_the_connector_side_by_side(teams: Teams) -> None:
+    # Each form waits on the connector for its budget; none may wait for another's, nor hold
+    # up an escalation's write (on SQLite, a turn's open transaction holds every writer).
+    await teams.send(channel_message("flag help", sender=MARIA, channel=ESCALATIONS))
+    teams.connector.delay = SLOW
+    forms = [answered_within(teams, channel_message("flag")) for _ in range(6)]
+    escalation = answered_within(teams, channel_message("flag escalate refunds stuck ZD-4471"))
+    took = await asyncio.gather(*forms, escalation)
+    # One after another, the last would take 6 budgets (1.8 s).
+    assert max(took) < 4 * BUDGET, took
