@@ -52,7 +52,11 @@ from bot.ports import SentLookup
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_CONNECT_TIMEOUT = 20
+# How long a send waits for the connector. A send that runs out of time may still arrive, and a
+# Teams conversation cannot be searched for it, so a reply or DM would be shown once more at
+# each retry: a slow connector that does deliver must be waited for. Kept under the delivery
+# worker's limit on one attempt (45 s).
+_CONNECT_TIMEOUT = 40
 # A call made while Teams waits for Frontline's HTTP answer (15 s at most, and a membership
 # check may make two): it gives up after this, so the answer is never late.
 IN_TURN_SECONDS = 5.0
