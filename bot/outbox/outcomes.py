@@ -94,8 +94,9 @@ def post_failed_answer(flag: Flag, *, reported: bool) -> Message:
     `reported`: the failure was posted to the triage channel (one is configured).
     """
     return Message(
-        f"🚩 *{flag.key}* is recorded, but posting it to the escalation channel failed, so no "
-        f"manager has seen it: tell one yourself. {_reported(reported)} "
+        f"🚩 *{flag.key}* is recorded, but Frontline could not post it to the escalation channel "
+        "(or could not confirm that it did), so managers may not have seen it: tell one "
+        f"yourself. {_reported(reported)} "
         f"`/flag show {flag.key}` says why."
     )
 

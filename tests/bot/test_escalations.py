@@ -247,7 +247,7 @@ async def test_refused_post_keeps_the_flag_and_says_why(world: World) -> None:
     world.chat.refuse = "not_in_channel"
     reply = await world.flag("ana", "escalate payments down")
     answer = await world.answer("ana", reply)
-    assert "is recorded, but posting it to the escalation channel failed" in answer
+    assert "is recorded, but Frontline could not post it to the escalation channel" in answer
     flag = await stored(world, 1)
     assert flag is not None and flag.post is None
     assert await events(world, 1) == [EventKind.FLAGGED, EventKind.DELIVERY_FAILED]

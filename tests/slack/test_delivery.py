@@ -148,7 +148,7 @@ async def test_a_permanent_refusal_is_told_to_the_reporter_the_triage_channel_an
         assert "check the channel ids in frontline.yml" in triage
         assert "`frontline outbox retry 1`" in triage
         answer = slack.answers(AGENT)[-1]
-        assert "*F-1* is recorded, but posting it to the escalation channel failed" in answer
+        assert "*F-1* is recorded, but Frontline could not post it to the escalation" in answer
         metrics = await (await http.get("/metrics")).text()
         assert 'frontline_outbox_deliveries_total{outcome="dead",platform="slack"} 1.0' in metrics
         assert 'frontline_outbox_dead{platform="slack"} 1.0' in metrics

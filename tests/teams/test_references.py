@@ -60,7 +60,7 @@ async def test_an_unseen_escalation_channel_gives_the_admin_a_clear_message(
     [notice] = teams.connector.of("send")
     assert "could not deliver the escalation post of your flag **F-1**" in notice.texts()
     answer = teams.connector.of("reply")[-1].texts()
-    assert "**F-1** is recorded, but posting it to the escalation channel failed" in answer
+    assert "**F-1** is recorded, but Frontline could not post it to the escalation" in answer
     assert "never been in conversation 19:escalations-channel@thread.tacv2" in caplog.text
     await teams.send(personal_message("flag show F-1"))
     timeline = teams.connector.of("reply")[-1].texts()
