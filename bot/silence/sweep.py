@@ -157,6 +157,8 @@ async def _take(plan: _Plan, uow: UnitOfWork, step: Step, rung: Rung) -> bool:
     """Take one rung; False when it cannot be taken here (the ladder moves past it)."""
     core, flag = plan.core, step.flag
     managers = core.config.managers_for(flag.platform)
+    # Both clocks nudge the same people: the timeline says which one each nudge was for.
+    about = "for the acknowledgement" if step.clock is ClockKind.ACK else "for the customer update"
     match rung:
         case Rung.OWNER:
             owner = flag.owner
@@ -169,8 +171,8 @@ async def _take(plan: _Plan, uow: UnitOfWork, step: Step, rung: Rung) -> bool:
             mention = group_mention(flag.platform, managers.group)
             message = thread_nudge(step, mention, core.config)
             await say_in_thread(core, uow, flag, message)
-            who = f"mentioned {mention} in the thread" if mention else "nudged in the thread"
-            await _record(plan, uow, step, EventKind.NUDGED, who)
+            who = f"mentioned {mention} in the thread" if mention else "in the thread"
+            await _record(plan, uow, step, EventKind.NUDGED, f"{about}, {who}")
             return True
         case Rung.MANAGERS:
             if not managers.on_duty:
@@ -180,9 +182,8 @@ async def _take(plan: _Plan, uow: UnitOfWork, step: Step, rung: Rung) -> bool:
                 plan.manager_steps[_key(manager)].append(step)
                 plan.managers[_key(manager)] = manager
             names = ", ".join(f"<@{user_id}>" for user_id in managers.on_duty)
-            await _record(
-                plan, uow, step, EventKind.NUDGED, f"direct message to the on-duty managers {names}"
-            )
+            who = f"direct message to the on-duty managers {names}"
+            await _record(plan, uow, step, EventKind.NUDGED, f"{about}, {who}")
             return True
 
 

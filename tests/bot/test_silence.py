@@ -88,7 +88,10 @@ async def test_an_unacknowledged_escalation_climbs_the_ladder_once_per_step() ->
 
     kinds = [kind for kind, _ in await events(world, 1)]
     assert kinds.count(EventKind.ACK_OVERDUE) == 1
-    assert kinds.count(EventKind.NUDGED) == 4
+    nudges = [detail for kind, detail in await events(world, 1) if kind is EventKind.NUDGED]
+    assert nudges[0] == "for the acknowledgement, mentioned <!subteam^S0MGR> in the thread (1 of 2)"
+    assert nudges[-1].startswith("for the acknowledgement, direct message to the on-duty managers")
+    assert len(nudges) == 4
 
 
 async def test_acknowledging_stops_the_ladder() -> None:
@@ -150,6 +153,8 @@ async def test_a_missed_customer_update_reminds_the_owner_then_the_managers() ->
     )
     timeline = await events(world, 1)
     assert (EventKind.UPDATE_OVERDUE, "promise: every 4h (normal)") in timeline
+    update_nudges = [d for k, d in timeline if k is EventKind.NUDGED and "customer update" in d]
+    assert update_nudges[0] == "for the customer update, mentioned <!subteam^S0MGR> in the thread"
     assert (EventKind.CUSTOMER_UPDATED, "") in timeline
     [breach] = world.store.store.committed.breaches  # for the flow digest: no person in it
     assert breach.started_at == MONDAY_9 + timedelta(hours=4)
