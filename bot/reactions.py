@@ -1,6 +1,7 @@
 """Reactions by name: emoji characters and Teams reaction types become Slack's short names.
 
-Slack reports a reaction by name (`white_check_mark`), Teams by its own type (`like`), and people
+Slack reports a reaction by name (`white_check_mark`), Teams by its own type (`like`, or for
+other emoji their code points and a name, `2705_whiteheavycheckmark`), and people
 type or paste the character (✅). Comparing them all by one name lets `acknowledgement.reactions`
 be written either way and match whichever form arrives.
 """
@@ -68,8 +69,19 @@ _NAME_OF_TEAMS_TYPE = {
 }
 
 
+# Teams' newer reaction types: the emoji's code points in hex, then a name of its own
+# (`2705_whiteheavycheckmark` is ✅, `1f440_eyes` is 👀).
+_TEAMS_EMOJI_TYPE = re.compile(r"^([0-9a-f]{4,6}(?:-[0-9a-f]{4,6})*)_([a-z0-9]+)$", re.IGNORECASE)
+
+
 def reaction_name(reaction: str) -> str:
-    """The reaction's Slack name: `✅`, `:white_check_mark:` and `white_check_mark` alike."""
+    """The reaction's Slack name: `✅`, `:white_check_mark:`, `white_check_mark` and Teams'
+    `2705_whiteheavycheckmark` alike."""
+    teams = _TEAMS_EMOJI_TYPE.match(reaction.strip())
+    if teams is not None:
+        characters = "".join(chr(int(point, 16)) for point in teams.group(1).split("-"))
+        known = NAME_OF_CHARACTER.get(_LOOKS_ONLY.sub("", characters))
+        return known or teams.group(2).lower()
     text = _SLACK_SKIN_TONE.sub("", reaction.strip().strip(":"))
     bare = _LOOKS_ONLY.sub("", text)
     if bare in NAME_OF_CHARACTER:

@@ -41,6 +41,11 @@ EMOJI_STYLE = "\ufe0f"
         ("surprised", "open_mouth"),
         ("sad", "cry"),
         ("angry", "angry"),
+        # Teams' types for other emoji: code points, then a name
+        ("2705_whiteheavycheckmark", "white_check_mark"),
+        ("1f440_eyes", "eyes"),
+        ("1f64b-1f3fd-200d-2640-fe0f_womanraisinghand", "woman-raising-hand"),
+        ("1f4cc_pushpin", "pushpin"),  # not in the table: Teams' own name
         # Names it does not know stay as they are: custom emoji, other scripts.
         ("partyparrot", "partyparrot"),
         ("了解", "了解"),

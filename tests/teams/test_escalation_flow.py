@@ -206,6 +206,26 @@ async def test_a_configured_reaction_on_the_card_acknowledges(
         await teams.close()
 
 
+async def test_a_check_mark_reaction_acknowledges_as_newer_teams_reports_it(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    teams = await start_teams(tmp_path, connector, config=CONFIG)  # default: ✅ and 👀
+    try:
+        post = await escalate(teams)
+        reaction = fixture("message-reaction-added")
+        reaction["replyToId"] = post.result["activityId"]
+        reaction["reactionsAdded"] = [{"type": "2705_whiteheavycheckmark"}]
+
+        status, _ = await teams.send(reaction)
+
+        assert status == 200
+        [update] = teams.connector.of("update")
+        assert "Acknowledged by <at>Maria Novak</at>" in update.texts()
+        assert "via :white_check_mark: reaction" in await timeline(teams)
+    finally:
+        await teams.close()
+
+
 async def timeline(teams: Teams) -> str:
     await teams.send(personal_message("flag show F-1"))
     return teams.connector.of("reply")[-1].texts()
