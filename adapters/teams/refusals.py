@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from msrest.exceptions import HttpOperationError
 
-from adapters.network_errors import never_sent
+from adapters.network_errors import never_sent, timed_out
 from bot.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -58,11 +58,12 @@ def refusal(error: Exception, what: str, *, creates: bool = False) -> DeliveryEr
     exist anyway; the delivery worker must not blindly send it again.
     """
     if not isinstance(error, HttpOperationError):
-        return DeliveryError(
-            f"Teams could not be reached for {what}",
-            retryable=True,
-            uncertain=creates and not never_sent(error),
+        reason = (
+            f"Teams did not answer in time for {what}"
+            if timed_out(error)
+            else f"Teams could not be reached for {what}"
         )
+        return DeliveryError(reason, retryable=True, uncertain=creates and not never_sent(error))
     status, code = _status(error), _error_code(error)
     if status in REFUSED_BEFORE_PROCESSING:
         wait = retry_after_seconds(error.response.headers)

@@ -61,6 +61,13 @@ def test_a_lost_connection_is_retryable_and_uncertain_for_a_new_message() -> Non
     assert lost.retryable and lost.uncertain and "could not be reached" in lost.reason
 
 
+def test_a_send_that_ran_out_of_time_says_so_and_may_have_arrived() -> None:
+    slow = ClientRequestError("timed out", inner_exception=TimeoutError())
+    error = refusal(slow, "a reply", creates=True)
+    assert error.reason == "Teams did not answer in time for a reply"
+    assert error.retryable and error.uncertain
+
+
 def test_other_refusals_are_permanent_and_say_what_to_fix() -> None:
     assert not refusal(Refused(400), "a post").retryable
     gone = refusal(Refused(403), "a post")
