@@ -39,8 +39,15 @@ def attach_scheduler(
     def guarded(
         work: Callable[[Core], Awaitable[object]], what: str
     ) -> Callable[[], Awaitable[None]]:
+        busy = asyncio.Lock()  # this work's own run
+
         async def run() -> None:
-            async with running:
+            if busy.locked():
+                # A slow run (a database or platform holding it up) is not a problem to warn
+                # about every interval: the next run after it catches up.
+                log.debug("%s still running; this run skipped", what)
+                return
+            async with busy, running:
                 try:
                     await work(runtime.core)
                 except Exception:
@@ -59,7 +66,7 @@ def attach_scheduler(
             "interval",
             seconds=every.total_seconds(),
             id="due-work",
-            max_instances=1,
+            max_instances=2,  # a second instance finds the first still busy and skips quietly
             coalesce=True,
             next_run_time=datetime.now(runtime.settings.config.tz),
         )

@@ -108,3 +108,33 @@ async def test_a_platform_without_escalation_channel_is_named_at_start(
     assert "teams has no escalation channel" in text
     assert "set channels.teams.escalations" in text
     assert "no chat platform credentials are set" in text
+
+
+async def test_a_slow_sweep_is_skipped_quietly_and_never_runs_twice_at_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running, most, runs = 0, 0, 0
+
+    async def slow_due_work(core: object) -> int:
+        nonlocal running, most, runs
+        running += 1
+        runs += 1
+        most = max(most, running)
+        await asyncio.sleep(0.4)  # eight intervals of 0.05 s
+        running -= 1
+        return 0
+
+    monkeypatch.setattr("adapters.http.scheduling.run_due_work", slow_due_work)
+    settings = load_settings(
+        config_path=str(tmp_path / "absent.yml"),
+        environ={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"},
+    )
+    with caplog.at_level(logging.INFO):
+        app = await build_server_app(
+            settings, clock=FakeClock(NOW), due_work_every=timedelta(seconds=0.05)
+        )
+        async with TestClient(TestServer(app)):
+            await asyncio.sleep(1.0)
+    assert runs >= 2 and most == 1
+    # Before, APScheduler warned at every interval while a run was still going.
+    assert "maximum number of running instances" not in caplog.text
