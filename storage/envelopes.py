@@ -81,6 +81,7 @@ def outgoing_to_json(outgoing: Outgoing) -> dict[str, Any]:
         "theme_id": outgoing.theme_id,
         "digest_id": outgoing.digest_id,
         "renders_post": outgoing.renders_post,
+        "while_due": outgoing.while_due,
     }
 
 
@@ -106,4 +107,5 @@ def outgoing_from_json(
         theme_id=int(data["theme_id"]) if data.get("theme_id") is not None else None,
         digest_id=int(data["digest_id"]) if data.get("digest_id") is not None else None,
         renders_post=bool(data.get("renders_post")),
+        while_due=str(data["while_due"]) if data.get("while_due") else None,
     )

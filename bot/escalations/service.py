@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core import Core
@@ -119,14 +119,19 @@ async def current_post(core: Core, uow: UnitOfWork, flag: Flag) -> Message:
     return escalation_post(flag, core.clock.now(), core.config, affected=affected)
 
 
-async def say_in_thread(core: Core, uow: UnitOfWork, flag: Flag, text: str | Message) -> None:
-    """Record one line (or a message with buttons) for the escalation's thread."""
+async def say_in_thread(
+    core: Core, uow: UnitOfWork, flag: Flag, text: str | Message, *, while_due: str | None = None
+) -> None:
+    """Record one line (or a message with buttons) for the escalation's thread.
+
+    `while_due`: a reminder or nudge of that clock, dropped if the clock moves on before it
+    is delivered (`Outgoing.while_due`)."""
     if flag.id is not None and has_post(core, flag):
         message = text if isinstance(text, Message) else Message(text)
         outgoing = Outgoing.on_flag_post(
             OutgoingKind.REPLY, _post_place(core, flag), flag.id, message
         )
-        await uow.outbox.record(outgoing, core.clock.now())
+        await uow.outbox.record(replace(outgoing, while_due=while_due), core.clock.now())
 
 
 async def tell_person(

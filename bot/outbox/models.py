@@ -66,6 +66,9 @@ class Outgoing:
     # An UPDATE of the flag's (or theme's) post drawn at delivery from it as it stands then
     # (`message` is empty until then): never stale, and nothing drawn in the caller's write.
     renders_post: bool = False
+    # A reminder or nudge about one flag's clock ("ack" or "update"): not delivered once that
+    # clock no longer needs it (acknowledged, customer updated, snoozed, resolved meanwhile).
+    while_due: str | None = None
 
     @classmethod
     def post(

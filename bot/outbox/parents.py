@@ -17,6 +17,7 @@ from bot.messages import Message, MessageRef
 from bot.outbox.models import POST_LINK, DeliveryStatus, Outgoing, OutgoingKind
 from bot.outbox.outcomes import post_failed_answer
 from bot.ports import ChatGateway
+from bot.silence.ladder import ClockKind
 from bot.themes.routing import current_theme_post
 
 
@@ -33,7 +34,12 @@ class Parents:
 
     async def resolved(self, outgoing: Outgoing) -> Outgoing:
         """The message with what was unknown when it was recorded: its flag's post, its link,
-        and for an update drawn at delivery (`renders_post`) the post as it stands now."""
+        and for an update drawn at delivery (`renders_post`) the post as it stands now.
+
+        A reminder or nudge whose clock moved on while it waited (the platform was down, its
+        conversation slow) is skipped: nobody is told a flag waits once it no longer does."""
+        if outgoing.while_due is not None and outgoing.flag_id is not None:
+            await self._still_due(outgoing.flag_id, ClockKind(outgoing.while_due))
         needs_post = outgoing.kind in (OutgoingKind.REPLY, OutgoingKind.UPDATE)
         if not (needs_post and outgoing.ref is None) and not outgoing.links_post:
             return outgoing
@@ -63,6 +69,19 @@ class Parents:
         if post is None:
             raise Skip("its escalation post was never delivered")
         return replace(outgoing, ref=post, message=drawn or outgoing.message)
+
+    async def _still_due(self, flag_id: int, clock: ClockKind) -> None:
+        async with self._core.uow() as uow:
+            flag = await uow.flags.get_by_id(flag_id)
+        if flag is None or not flag.is_open:
+            raise Skip("its flag was resolved before it could be sent")
+        if clock is ClockKind.ACK and flag.acknowledged_by is not None:
+            raise Skip("its flag was acknowledged before it could be sent")
+        now = self._core.clock.now()
+        if clock is ClockKind.UPDATE and (
+            flag.silent_since is None or (flag.snoozed_until and flag.snoozed_until > now)
+        ):
+            raise Skip("its customer was updated, or the flag snoozed, before it could be sent")
 
     async def _current_theme_post(self, outgoing: Outgoing) -> Message:
         """The theme's post drawn as it stands now."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.core import Core
@@ -170,7 +170,7 @@ async def _take(plan: _Plan, uow: UnitOfWork, step: Step, rung: Rung) -> bool:
                 return False
             mention = group_mention(flag.platform, managers.group)
             message = thread_nudge(step, mention, core.config)
-            await say_in_thread(core, uow, flag, message)
+            await say_in_thread(core, uow, flag, message, while_due=step.clock.value)
             who = f"mentioned {mention} in the thread" if mention else "in the thread"
             await _record(plan, uow, step, EventKind.NUDGED, f"{about}, {who}")
             return True
@@ -216,16 +216,14 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
         owner = plan.owners[key]
         if len(steps) == 1 and await _has_thread(plan, uow, steps[0].flag):
             flag = steps[0].flag
-            await say_in_thread(
-                core, uow, flag, owner_reminder(steps[0], core.config, in_thread=True)
-            )
+            words = owner_reminder(steps[0], core.config, in_thread=True)
+            await say_in_thread(core, uow, flag, words, while_due=ClockKind.UPDATE.value)
             how = f"{owner.mention}, in the thread"
         elif len(steps) == 1:
             flag = steps[0].flag
             message = owner_reminder(steps[0], core.config, in_thread=False)
-            await uow.outbox.record(
-                Outgoing.direct(owner, message, purpose="reminder", flag_id=flag.id), plan.now
-            )
+            reminder = Outgoing.direct(owner, message, purpose="reminder", flag_id=flag.id)
+            await uow.outbox.record(replace(reminder, while_due=ClockKind.UPDATE.value), plan.now)
             how = f"{owner.mention}, by direct message"
         else:
             message = grouped_owner_reminder(steps, core.config)
@@ -237,7 +235,10 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
     for key, steps in plan.manager_steps.items():
         manager = plan.managers[key]
         message = manager_message(steps, core.config)
-        flag_id = steps[0].flag.id if len(steps) == 1 else None
-        await uow.outbox.record(
-            Outgoing.direct(manager, message, purpose="manager nudge", flag_id=flag_id), plan.now
+        # About one flag: dropped if that flag's clock moves on first. About several: sent.
+        one = steps[0] if len(steps) == 1 else None
+        nudge = Outgoing.direct(
+            manager, message, purpose="manager nudge", flag_id=one.flag.id if one else None
         )
+        while_due = one.clock.value if one else None
+        await uow.outbox.record(replace(nudge, while_due=while_due), plan.now)

@@ -331,3 +331,20 @@ def test_an_update_that_has_just_fallen_due_reads_under_a_minute_overdue() -> No
     assert due_words(due, due, UTC) == "*overdue by under a minute*"
     assert due_words(due, due + timedelta(minutes=25), UTC) == "*overdue by 25 min*"
     assert due_words(due, due - timedelta(hours=1), UTC) == "due Mon 23 Nov 13:00"
+
+
+async def test_a_nudge_held_up_by_an_outage_is_dropped_once_the_flag_is_acknowledged() -> None:
+    world = make_world(config())
+    await world.flag("ana", "escalate checkout down sev:high")  # ack within 15m, 24/7
+    world.chat.down = True
+    at(world, MONDAY_9 + timedelta(minutes=15))
+    await run_due_work(world.core)  # the thread nudge waits for the platform
+    assert not [t for t in replies(world) if t.startswith("⏰")]
+
+    world.chat.down = False
+    await world.press("maria", ActionId.ACKNOWLEDGE, "1")
+    at(world, MONDAY_9 + timedelta(minutes=20))
+    await world.store.store.run_after_commit()  # what the outbox holds is delivered
+    # The platform is back, the flag is acknowledged: nobody is told it is still waiting.
+    assert not [t for t in replies(world) if t.startswith("⏰")]
+    assert any(t.startswith("✅ Acknowledged by") for t in replies(world))

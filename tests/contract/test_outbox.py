@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.messages import Button, ButtonStyle, Conversation, Field, Message, MessageRef, Person
@@ -121,7 +122,7 @@ def every_kind() -> list[Outgoing]:
             ref=MessageRef(channel("C-HOME"), "1700000000.000300"),
             flag_id=16,
         ),
-        Outgoing.direct(ana, RICH, purpose="reminder", flag_id=14),
+        replace(Outgoing.direct(ana, RICH, purpose="reminder", flag_id=14), while_due="update"),
         Outgoing.answer(
             Person("slack", WORKSPACE, "U-cy", "Cy"),
             Message("🚩 *F-15* is posted: {escalation_post}"),

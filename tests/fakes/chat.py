@@ -27,6 +27,7 @@ class RecordingChat:
 
     sent: list[Sent] = field(default_factory=list)
     refuse: str | None = None
+    down: bool = False  # every call fails as an outage does: retried later
     _next_id: int = 0
 
     def _id(self) -> str:
@@ -34,6 +35,8 @@ class RecordingChat:
         return f"m{self._next_id}"
 
     def _check(self) -> None:
+        if self.down:
+            raise DeliveryError("the platform is down", retryable=True)
         if self.refuse:
             raise DeliveryError(self.refuse, admin_hint="invite the bot to the channel")
 
