@@ -92,3 +92,29 @@ async def test_the_ladder_on_slack_then_the_update_that_stops_the_clock(
     sent = len(slack.fake.called("chat.postMessage"))
     await asyncio.sleep(0.3)  # several sweeps
     assert len(slack.fake.called("chat.postMessage")) == sent
+
+
+async def test_a_nudge_held_up_while_slack_was_down_is_not_sent_once_acknowledged(
+    slack: SlackDriver,
+) -> None:
+    await slack.command("escalate checkout fails for all EU cards ZD-9912 sev:high")
+    await slack.settle()
+    root = await slack.post_ts(1)
+    slack.fake.refuse("chat.postMessage", "internal_error", status=500, times=1000)
+
+    slack.clock.advance(timedelta(minutes=15))  # the thread nudge is due; Slack is down
+    await eventually(lambda: len(slack.fake.called("chat.postMessage")) > 1)
+    await slack.press("flag_acknowledge", 1, post_ts=root)
+    await slack.settle()
+
+    slack.fake.refusals.pop("chat.postMessage")  # Slack is back
+    back = len(slack.fake.called("chat.postMessage"))
+    slack.clock.advance(timedelta(minutes=5))  # past the retries' backoff
+
+    def delivered() -> list[str]:
+        after = slack.fake.called("chat.postMessage")[back:]
+        return [c.params["text"] for c in after if c.params.get("thread_ts") == root]
+
+    await eventually(lambda: any(t.startswith("✅ Acknowledged") for t in delivered()))
+    await asyncio.sleep(0.3)  # the nudge, were it sent, would be on its way too
+    assert not [t for t in delivered() if "still waiting" in t], delivered()
