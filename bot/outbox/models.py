@@ -60,7 +60,7 @@ class Outgoing:
     person: Person | None = None
     route: Mapping[str, str] = field(default_factory=dict)
     records_post: bool = False  # a POST whose delivered message becomes the flag's post
-    links_post: bool = False  # an ANSWER whose POST_LINK points at the flag's post
+    links_post: bool = False  # its POST_LINK becomes a link to the flag's post at delivery
     theme_id: int | None = None  # a theme's routed post, its updates and thread lines
     digest_id: int | None = None  # a weekly digest's post, and its chart in the post's thread
     # An UPDATE of the flag's (or theme's) post drawn at delivery from it as it stands then

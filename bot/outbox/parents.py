@@ -60,7 +60,8 @@ class Parents:
                 drawn = await current_post(self._core, uow, flag)
         post = flag.post if flag is not None else None
         if outgoing.links_post:
-            if post is None and post_state in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED):
+            given_up = post_state in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED)
+            if outgoing.kind is OutgoingKind.ANSWER and post is None and given_up:
                 assert flag is not None
                 triage = self._core.config.channels_for(flag.platform).triage
                 failed = post_failed_answer(flag, reported=bool(triage))

@@ -16,6 +16,7 @@ from bot.durations import format_duration
 from bot.flags.models import Flag
 from bot.flags.rendering import customer_refs_text
 from bot.messages import Button, ButtonStyle, Message
+from bot.outbox.models import POST_LINK
 from bot.silence.ladder import ClockKind
 from bot.silence.wording import local_time
 
@@ -135,7 +136,7 @@ def manager_message(steps: Sequence[Step], config: FrontlineConfig) -> Message:
     if len(steps) == 1:
         step = steps[0]
         flag = step.flag
-        where = "It is in the escalation channel; " if flag.post is not None else ""
+        where = f"It is in {POST_LINK}; " if flag.post is not None else ""
         text = (
             f"⏰ *{flag.key}* ({flag.summary}) {_what_waits(step, config)}. {where}"
             f"`/flag show {flag.key}` has its timeline.{_count(step)}"

@@ -240,5 +240,6 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
         nudge = Outgoing.direct(
             manager, message, purpose="manager nudge", flag_id=one.flag.id if one else None
         )
-        while_due = one.clock.value if one else None
-        await uow.outbox.record(replace(nudge, while_due=while_due), plan.now)
+        if one is not None:  # its words link the flag's post, and it lapses with its clock
+            nudge = replace(nudge, while_due=one.clock.value, links_post=True)
+        await uow.outbox.record(nudge, plan.now)

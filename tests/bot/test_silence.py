@@ -79,6 +79,8 @@ async def test_an_unacknowledged_escalation_climbs_the_ladder_once_per_step() ->
     await run_due_work(world.core)
     assert sorted(user for user, _ in dms(world)) == ["dev", "maria"]
     assert all("*F-1* (checkout down) is still waiting for a manager" in t for _, t in dms(world))
+    # The post is one click away (its permalink, looked up when the DM is sent).
+    assert all("It is in <https://chat.example/C-esc/" in t for _, t in dms(world))
     at(world, MONDAY_9 + timedelta(minutes=60))
     await run_due_work(world.core)
     at(world, MONDAY_9 + timedelta(hours=5))
