@@ -14,8 +14,9 @@ exist, is adopted when someone presses one of its buttons (`bot.escalations.adop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -217,7 +218,7 @@ class TeamsGateway:
         if reference is None:
             return False
         try:
-            async with asyncio.timeout(IN_TURN_SECONDS):
+            async with _while_teams_waits("a membership check"):
                 await self._call(
                     reference,
                     "a membership check",
@@ -225,8 +226,6 @@ class TeamsGateway:
                         conversation.channel_id, user_id
                     ),
                 )
-        except TimeoutError:
-            raise DeliveryError("Teams did not answer a membership check in time") from None
         except DeliveryError as error:
             if error.retryable:
                 raise
@@ -263,7 +262,7 @@ class TeamsGateway:
         await prepare_connector(connector)
 
         try:
-            async with asyncio.timeout(IN_TURN_SECONDS):
+            async with _while_teams_waits("a reply"):
                 if replace is not None:
                     activity.id = replace
                     await connector.conversations.update_activity(
@@ -277,8 +276,6 @@ class TeamsGateway:
                     await connector.conversations.reply_to_activity(
                         conversation_id, incoming.id, activity
                     )
-        except TimeoutError:
-            raise DeliveryError("Teams did not answer in time for a reply") from None
         except (HttpOperationError, ClientRequestError) as error:
             raise refusal(error, "a reply") from None
 
@@ -372,6 +369,17 @@ class TeamsGateway:
                 uncertain=creates and not never_sent(error),
             ) from None
         return outcome[0]
+
+
+@contextlib.asynccontextmanager
+async def _while_teams_waits(what: str) -> AsyncIterator[None]:
+    """A call made while Teams waits for the turn's answer: over `IN_TURN_SECONDS`, it is a
+    DeliveryError, so the answer is never late."""
+    try:
+        async with asyncio.timeout(IN_TURN_SECONDS):
+            yield
+    except TimeoutError:
+        raise DeliveryError(f"Teams did not answer in time for {what}", retryable=True) from None
 
 
 async def prepare_connector(connector: Any) -> None:
