@@ -16,6 +16,7 @@ from bot.messages import (
     Person,
 )
 from bot.outbox.models import Outgoing, OutgoingKind
+from bot.silence.ladder import ClockKind
 
 
 def message_to_json(message: Message) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def outgoing_to_json(outgoing: Outgoing) -> dict[str, Any]:
         "theme_id": outgoing.theme_id,
         "digest_id": outgoing.digest_id,
         "renders_post": outgoing.renders_post,
-        "while_due": outgoing.while_due,
+        "while_due": outgoing.while_due.value if outgoing.while_due else None,
     }
 
 
@@ -107,5 +108,5 @@ def outgoing_from_json(
         theme_id=int(data["theme_id"]) if data.get("theme_id") is not None else None,
         digest_id=int(data["digest_id"]) if data.get("digest_id") is not None else None,
         renders_post=bool(data.get("renders_post")),
-        while_due=str(data["while_due"]) if data.get("while_due") else None,
+        while_due=ClockKind(data["while_due"]) if data.get("while_due") else None,
     )

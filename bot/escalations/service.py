@@ -18,6 +18,7 @@ from bot.messages import Conversation, Message, MessageRef, Person, Reply, Where
 from bot.outbox.models import DeliveryStatus, Outgoing, OutgoingKind, flag_order
 from bot.ports import UnitOfWork
 from bot.reactions import reaction_name
+from bot.silence.ladder import ClockKind
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,12 @@ async def current_post(core: Core, uow: UnitOfWork, flag: Flag) -> Message:
 
 
 async def say_in_thread(
-    core: Core, uow: UnitOfWork, flag: Flag, text: str | Message, *, while_due: str | None = None
+    core: Core,
+    uow: UnitOfWork,
+    flag: Flag,
+    text: str | Message,
+    *,
+    while_due: ClockKind | None = None,
 ) -> None:
     """Record one line (or a message with buttons) for the escalation's thread.
 

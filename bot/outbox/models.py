@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.messages import Conversation, Message, MessageRef, Person
+from bot.silence.ladder import ClockKind
 
 # In an answer's text, replaced at delivery by a link to the flag's escalation post.
 POST_LINK = "{escalation_post}"
@@ -66,9 +67,9 @@ class Outgoing:
     # An UPDATE of the flag's (or theme's) post drawn at delivery from it as it stands then
     # (`message` is empty until then): never stale, and nothing drawn in the caller's write.
     renders_post: bool = False
-    # A reminder or nudge about one flag's clock ("ack" or "update"): not delivered once that
-    # clock no longer needs it (acknowledged, customer updated, snoozed, resolved meanwhile).
-    while_due: str | None = None
+    # A reminder or nudge about one flag's clock: not delivered once that clock no longer
+    # needs it (acknowledged, customer updated, snoozed, resolved meanwhile).
+    while_due: ClockKind | None = None
 
     @classmethod
     def post(

@@ -13,6 +13,7 @@ from dataclasses import replace
 from bot.core import Core
 from bot.errors import DeliveryError
 from bot.escalations.service import current_post
+from bot.flags.models import Flag
 from bot.messages import Message, MessageRef
 from bot.outbox.models import POST_LINK, DeliveryStatus, Outgoing, OutgoingKind
 from bot.outbox.outcomes import post_failed_answer
@@ -38,10 +39,9 @@ class Parents:
 
         A reminder or nudge whose clock moved on while it waited (the platform was down, its
         conversation slow) is skipped: nobody is told a flag waits once it no longer does."""
-        if outgoing.while_due is not None and outgoing.flag_id is not None:
-            await self._still_due(outgoing.flag_id, ClockKind(outgoing.while_due))
         needs_post = outgoing.kind in (OutgoingKind.REPLY, OutgoingKind.UPDATE)
-        if not (needs_post and outgoing.ref is None) and not outgoing.links_post:
+        needs_post = needs_post and outgoing.ref is None
+        if not needs_post and not outgoing.links_post and outgoing.while_due is None:
             return outgoing
         parent = await self._theme_or_digest_post(outgoing)
         if parent is not None:
@@ -58,6 +58,8 @@ class Parents:
             post_state = await uow.outbox.post_state(outgoing.flag_id)
             if outgoing.renders_post and flag is not None and flag.post is not None:
                 drawn = await current_post(self._core, uow, flag)
+        if outgoing.while_due is not None:
+            self._still_due(flag, outgoing.while_due)
         post = flag.post if flag is not None else None
         if outgoing.links_post:
             given_up = post_state in (DeliveryStatus.DEAD, DeliveryStatus.SKIPPED)
@@ -67,13 +69,13 @@ class Parents:
                 failed = post_failed_answer(flag, reported=bool(triage))
                 return replace(outgoing, message=failed)
             return replace(outgoing, message=await self._with_post_link(outgoing.message, post))
+        if not needs_post:
+            return outgoing  # a direct reminder: nothing to fill in
         if post is None:
             raise Skip("its escalation post was never delivered")
         return replace(outgoing, ref=post, message=drawn or outgoing.message)
 
-    async def _still_due(self, flag_id: int, clock: ClockKind) -> None:
-        async with self._core.uow() as uow:
-            flag = await uow.flags.get_by_id(flag_id)
+    def _still_due(self, flag: Flag | None, clock: ClockKind) -> None:
         if flag is None or not flag.is_open:
             raise Skip("its flag was resolved before it could be sent")
         if clock is ClockKind.ACK and flag.acknowledged_by is not None:

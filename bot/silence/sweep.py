@@ -170,7 +170,7 @@ async def _take(plan: _Plan, uow: UnitOfWork, step: Step, rung: Rung) -> bool:
                 return False
             mention = group_mention(flag.platform, managers.group)
             message = thread_nudge(step, mention, core.config)
-            await say_in_thread(core, uow, flag, message, while_due=step.clock.value)
+            await say_in_thread(core, uow, flag, message, while_due=step.clock)
             who = f"mentioned {mention} in the thread" if mention else "in the thread"
             await _record(plan, uow, step, EventKind.NUDGED, f"{about}, {who}")
             return True
@@ -217,13 +217,13 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
         if len(steps) == 1 and await _has_thread(plan, uow, steps[0].flag):
             flag = steps[0].flag
             words = owner_reminder(steps[0], core.config, in_thread=True)
-            await say_in_thread(core, uow, flag, words, while_due=ClockKind.UPDATE.value)
+            await say_in_thread(core, uow, flag, words, while_due=ClockKind.UPDATE)
             how = f"{owner.mention}, in the thread"
         elif len(steps) == 1:
             flag = steps[0].flag
             message = owner_reminder(steps[0], core.config, in_thread=False)
             reminder = Outgoing.direct(owner, message, purpose="reminder", flag_id=flag.id)
-            await uow.outbox.record(replace(reminder, while_due=ClockKind.UPDATE.value), plan.now)
+            await uow.outbox.record(replace(reminder, while_due=ClockKind.UPDATE), plan.now)
             how = f"{owner.mention}, by direct message"
         else:
             message = grouped_owner_reminder(steps, core.config)
@@ -241,5 +241,5 @@ async def _send_grouped(plan: _Plan, uow: UnitOfWork) -> None:
             manager, message, purpose="manager nudge", flag_id=one.flag.id if one else None
         )
         if one is not None:  # its words link the flag's post, and it lapses with its clock
-            nudge = replace(nudge, while_due=one.clock.value, links_post=True)
+            nudge = replace(nudge, while_due=one.clock, links_post=True)
         await uow.outbox.record(nudge, plan.now)

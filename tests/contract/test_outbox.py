@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.messages import Button, ButtonStyle, Conversation, Field, Message, MessageRef, Person
 from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, OutgoingKind
 from bot.ports import OutboxStats, UnitOfWorkFactory
+from bot.silence.ladder import ClockKind
 from tests.contract.builders import T0, WORKSPACE, channel, make_flag, person
 from tests.contract.queue_tables import postgres_database  # noqa: F401 (a fixture)
 
@@ -122,7 +123,9 @@ def every_kind() -> list[Outgoing]:
             ref=MessageRef(channel("C-HOME"), "1700000000.000300"),
             flag_id=16,
         ),
-        replace(Outgoing.direct(ana, RICH, purpose="reminder", flag_id=14), while_due="update"),
+        replace(
+            Outgoing.direct(ana, RICH, purpose="reminder", flag_id=14), while_due=ClockKind.UPDATE
+        ),
         Outgoing.answer(
             Person("slack", WORKSPACE, "U-cy", "Cy"),
             Message("🚩 *F-15* is posted: {escalation_post}"),
