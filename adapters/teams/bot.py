@@ -111,6 +111,7 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         turn_context.turn_state[CORE] = replace(self._base_core, uow=lambda: turn)
         current = CURRENT_TURN.set(turn)
         try:
+            await self._know_sender(turn_context)
             if not await self._remember(turn, activity):
                 log.info("teams: ignored a repeated %s activity", activity.type)
                 if activity.type == ActivityTypes.invoke:
@@ -128,6 +129,19 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
             await turn.close()
         if self._delivery is not None:
             self._delivery.wake()
+
+    async def _know_sender(self, turn_context: TurnContext) -> None:
+        """Look up a sender's missing name before the turn's first statement, not inside it.
+
+        On SQLite the turn's transaction holds the one write lock from its first statement:
+        a roster look-up made inside it would hold every other writer while the connector is
+        slow. Made here, the name is cached for the handlers that need it.
+        """
+        activity = turn_context.activity
+        sender = activity.from_property
+        acts = activity.type in (ActivityTypes.message, ActivityTypes.invoke)
+        if acts and sender is not None and not is_bot(sender):
+            await self._people.name_in_turn(turn_context, sender)
 
     async def _remember(self, turn: SharedUnitOfWork, activity: Activity) -> bool:
         """Store the activity's references; False when it was already handled (a redelivery)."""

@@ -17,6 +17,7 @@ from bot.messages import Person
 log = logging.getLogger(__name__)
 _CACHED_PEOPLE = 10_000
 ROSTER_SECONDS = 3.0  # a name looked up while Teams waits for the turn's answer
+_ROSTER_ASKED = "frontline.roster_asked"  # turn state: names the roster gave (or not) this turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,13 @@ class PeopleDirectory:
         cached = self._cache.get(user_id_of(account))
         if cached is not None:
             return cached.name
-        member = await self._from_roster(turn_context, account)
-        return member.name if member is not None else ""
+        # Asked once a turn: a roster that failed or was slow is not asked again in it.
+        asked: dict[str, str] = turn_context.turn_state.setdefault(_ROSTER_ASKED, {})
+        account_id = str(account.id or "")
+        if account_id not in asked:
+            member = await self._from_roster(turn_context, account)
+            asked[account_id] = member.name if member is not None else ""
+        return asked[account_id]
 
     async def _from_roster(
         self, turn_context: TurnContext, account: ChannelAccount

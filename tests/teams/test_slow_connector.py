@@ -80,3 +80,19 @@ async def test_forms_asked_for_at_once_wait_for_the_connector_side_by_side(teams
     took = await asyncio.gather(*forms, escalation)
     # One after another, the last would take 6 budgets (1.8 s).
     assert max(took) < 4 * BUDGET, took
+
+
+@pytest.mark.usefixtures("tight_budgets")
+async def test_senders_without_names_wait_for_the_roster_side_by_side(teams: Teams) -> None:
+    # The roster is asked before the turn's first statement: on SQLite a look-up inside the
+    # turn's transaction would hold every other writer, so these would wait one after another.
+    await teams.send(channel_message("flag help", sender=MARIA, channel=ESCALATIONS))
+    teams.connector.delay = SLOW
+    unnamed = [{"id": f"29:1zed-{n}", "aadObjectId": f"aa-zed-{n}"} for n in range(6)]
+    escalations = [
+        answered_within(teams, channel_message(f"flag escalate refunds stuck ZD-{n}", sender=who))
+        for n, who in enumerate(unnamed)
+    ]
+    took = await asyncio.gather(*escalations)
+    # One after another, the last would take 6 budgets (1.8 s); asked twice a turn, 2 each.
+    assert max(took) < 4 * BUDGET, took
