@@ -25,13 +25,18 @@ def bulk_update(table: type[InboxRow] | type[OutboxRow]) -> Any:
     return update(table).execution_options(synchronize_session=False)
 
 
-def lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime) -> Any:
+def lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime | Any) -> Any:
+    """No lease, or an expired one (`now` may be a bound parameter of a prebuilt statement)."""
     return or_(table.lease_until.is_(None), table.lease_until < now)
+
+
+def is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def locked(session: AsyncSession, query: Select[R]) -> Select[R]:
     """Lock the selected rows, skipping rows another transaction has locked (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         return query.with_for_update(skip_locked=True)
     return query
 

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, delete, exists, func, or_, select
+from sqlalchemy import String, and_, bindparam, case, delete, exists, func, or_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -15,7 +15,13 @@ from bot.messages import MessageRef
 from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, OutgoingKind, StuckDelivery
 from bot.ports import OutboxStats
 from storage.envelopes import outgoing_from_json, outgoing_to_json, ref_to_json
-from storage.leases import MAX_ERROR_CHARS, bulk_update, lease_is_free, locked, rowcount
+from storage.leases import (
+    MAX_ERROR_CHARS,
+    bulk_update,
+    is_postgresql,
+    lease_is_free,
+    rowcount,
+)
 from storage.pending import PendingWrites
 from storage.tables import FlagRow, OutboxRow
 
@@ -82,45 +88,15 @@ class SqlOutboxRepository:
         busy_pace_keys: frozenset[str],
     ) -> list[Delivery]:
         await self._pending.write()
-        # One message per conversation at a time keeps its pace, and a conversation with a
-        # backlog must not hide the others: pick the first deliverable message of each
-        # conversation not busy already, oldest first. (Unpaced messages are each their own.)
-        conversation = case(
-            (OutboxRow.pace_key.is_(None), "#" + sql_cast(OutboxRow.id, String)),
-            else_=OutboxRow.pace_key,
-        )
-        deliverable = (
-            select(
-                OutboxRow.id,
-                func.row_number()
-                .over(partition_by=conversation, order_by=OutboxRow.id)
-                .label("place"),
-            )
-            .where(
-                OutboxRow.status == DeliveryStatus.PENDING.value,
-                OutboxRow.next_attempt_at <= now,
-                lease_is_free(OutboxRow, now),
-                _first_of_its_order(),
-                or_(OutboxRow.pace_key.is_(None), OutboxRow.pace_key.not_in(busy_pace_keys)),
-            )
-            .subquery()
-        )
         chosen = list(
             await self._session.scalars(
-                select(deliverable.c.id)
-                .where(deliverable.c.place == 1)
-                .order_by(deliverable.c.id)
-                .limit(limit)
+                _CHOOSE, {"now": now, "busy": sorted(busy_pace_keys), "limit": limit}
             )
         )
         if not chosen:
             return []
-        query = select(OutboxRow).where(
-            OutboxRow.id.in_(chosen),
-            OutboxRow.status == DeliveryStatus.PENDING.value,
-            lease_is_free(OutboxRow, now),
-        )
-        rows = list(await self._session.scalars(locked(self._session, query)))
+        take = _TAKE_LOCKED if is_postgresql(self._session) else _TAKE
+        rows = list(await self._session.scalars(take, {"now": now, "chosen": chosen}))
         deliveries = []
         for row in sorted(rows, key=lambda r: r.id):
             deliveries.append(_delivery(row))
@@ -330,6 +306,58 @@ def _first_of_its_order() -> Any:
             ),
         ),
     )
+
+
+def _choose_statement() -> Any:
+    """The first deliverable message of each conversation not busy already, oldest first.
+
+    One message per conversation at a time keeps its pace, and a conversation with a backlog
+    must not hide the others. (Unpaced messages are each their own conversation.) Built once:
+    building it costs more than running it (parameters: now, busy, limit).
+    """
+    now = bindparam("now", type_=OutboxRow.__table__.c.next_attempt_at.type)
+    conversation = case(
+        (OutboxRow.pace_key.is_(None), "#" + sql_cast(OutboxRow.id, String)),
+        else_=OutboxRow.pace_key,
+    )
+    deliverable = (
+        select(
+            OutboxRow.id,
+            func.row_number().over(partition_by=conversation, order_by=OutboxRow.id).label("place"),
+        )
+        .where(
+            OutboxRow.status == DeliveryStatus.PENDING.value,
+            OutboxRow.next_attempt_at <= now,
+            lease_is_free(OutboxRow, now),
+            _first_of_its_order(),
+            or_(
+                OutboxRow.pace_key.is_(None),
+                OutboxRow.pace_key.not_in(bindparam("busy", expanding=True)),
+            ),
+        )
+        .subquery()
+    )
+    return (
+        select(deliverable.c.id)
+        .where(deliverable.c.place == 1)
+        .order_by(deliverable.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def _take_statement() -> Any:
+    """The chosen messages still free to take (parameters: now, chosen)."""
+    now = bindparam("now", type_=OutboxRow.__table__.c.lease_until.type)
+    return select(OutboxRow).where(
+        OutboxRow.id.in_(bindparam("chosen", expanding=True)),
+        OutboxRow.status == DeliveryStatus.PENDING.value,
+        lease_is_free(OutboxRow, now),
+    )
+
+
+_CHOOSE = _choose_statement()
+_TAKE = _take_statement()
+_TAKE_LOCKED = _TAKE.with_for_update(skip_locked=True)  # replicas skip each other's rows
 
 
 def _delivery(row: OutboxRow) -> Delivery:
