@@ -66,8 +66,12 @@ class ClaimLoop:
         poll_seconds: float,
         outage: OutageLog,
         arrivals: Arrivals | None = None,
+        settle_seconds: float = 0.0,
     ) -> None:
         self._claim = claim
+        # Woken while work is in flight, wait this long first: the wakes of work finishing
+        # together then share one claim instead of a claim each (most of which find nothing).
+        self._settle = settle_seconds
         self._arrivals = arrivals
         self._in_flight = in_flight
         self._concurrency = concurrency
@@ -92,6 +96,11 @@ class ClaimLoop:
             if busy and free < max(1, self._concurrency // 4):
                 await self._sleep()
                 continue
+            if busy and self._settle:
+                await asyncio.sleep(self._settle)
+                if self.stopping:
+                    break
+                free = self._concurrency - self._in_flight()
             if self._arrivals is not None:
                 await self._arrivals.quiet()
                 if self.stopping:

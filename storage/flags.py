@@ -6,6 +6,7 @@ Works inside the caller's `AsyncSession` and never commits: the unit of work dec
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVarTuple
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Result,
     ScalarResult,
     Select,
+    bindparam,
     func,
     literal,
     or_,
@@ -28,7 +30,7 @@ from bot.messages import Conversation
 from bot.themes.models import ThemeActivity
 from storage.mapping import flag_values, read_flag, write_flag
 from storage.pending import PendingWrites
-from storage.repositories import _flush, _insert, customer_refs_rows
+from storage.repositories import _flush, customer_refs_rows, insert_for
 from storage.tables import FlagRow, WorkspaceCounterRow
 
 _Ts = TypeVarTuple("_Ts")
@@ -36,6 +38,63 @@ _Ts = TypeVarTuple("_Ts")
 
 def _is_open() -> ColumnElement[bool]:
     return FlagRow.status != FlagStatus.RESOLVED.value
+
+
+# The statements every `/flag recurring` runs, built once with bound parameters: building one
+# (and its cache key) costs more than running it.
+_FLAG_ID = FlagRow.__table__.c.id.type
+_CREATED_AT = FlagRow.__table__.c.created_at.type
+
+
+@functools.cache
+def _count_one(dialect: str) -> ReturningInsert[int]:
+    """Take the next number of a workspace (parameter: workspace_id)."""
+    insert = insert_for(dialect, WorkspaceCounterRow).values(
+        workspace_id=bindparam("workspace_id"), last_number=1
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[WorkspaceCounterRow.workspace_id],
+        set_={"last_number": WorkspaceCounterRow.last_number + 1},
+    ).returning(WorkspaceCounterRow.last_number)
+
+
+@functools.cache
+def _theme_activity(dialect: str) -> Select[int, int, int]:
+    """A theme's flags, agents and customers since a moment (parameters: theme_id, since)."""
+    since = bindparam("since", type_=_CREATED_AT)
+    recent = (FlagRow.theme_id == bindparam("theme_id", type_=_FLAG_ID), FlagRow.created_at > since)
+    refs = customer_refs_rows(dialect)
+    customers = (
+        select(func.count(refs.c.value.distinct()))
+        .select_from(FlagRow)
+        .join(refs, literal(True))
+        .where(*recent)
+        .scalar_subquery()
+    )
+    return select(
+        func.count(FlagRow.id), func.count(FlagRow.reporter_id.distinct()), customers
+    ).where(*recent)
+
+
+_COUNT_BY_THEME_SINCE = (
+    select(FlagRow.theme_id, func.count(FlagRow.id))
+    .where(
+        FlagRow.theme_id.in_(bindparam("theme_ids", expanding=True)),
+        FlagRow.created_at > bindparam("since", type_=_CREATED_AT),
+    )
+    .group_by(FlagRow.theme_id)
+)
+_EMBEDDED_AFTER = (
+    select(FlagRow.id, FlagRow.theme_id, FlagRow.embedding)
+    .where(
+        FlagRow.workspace_id == bindparam("workspace_id"),
+        FlagRow.id > bindparam("after_id", type_=_FLAG_ID),
+        FlagRow.theme_id.is_not(None),
+        FlagRow.embedding.is_not(None),
+    )
+    .order_by(FlagRow.id)
+    .limit(bindparam("limit"))
+)
 
 
 class SqlFlagRepository:
@@ -61,15 +120,20 @@ class SqlFlagRepository:
         await self._pending.write()
         return await self._session.scalars(query)
 
-    async def _execute(self, query: Select[*_Ts]) -> Result[*_Ts]:
+    async def _execute(
+        self, query: Select[*_Ts], parameters: dict[str, Any] | None = None
+    ) -> Result[*_Ts]:
         await self._pending.write()
-        return await self._session.execute(query)
+        return await self._session.execute(query, parameters)
 
     async def next_number(self, workspace_id: str) -> int:
         """Reserve the next flag number of a workspace (never reused, never duplicated)."""
         # One atomic upsert: the counter row's lock serialises concurrent reservations on
         # PostgreSQL, and SQLite transactions already hold the write lock (BEGIN IMMEDIATE).
-        number = (await self._session.execute(self._count_one(workspace_id))).scalar_one()
+        count_one = _count_one(self._session.get_bind().dialect.name)
+        number = (
+            await self._session.execute(count_one, {"workspace_id": workspace_id})
+        ).scalar_one()
         return int(number)
 
     async def reserve_number(self, workspace_id: str) -> int:
@@ -78,17 +142,11 @@ class SqlFlagRepository:
         if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
             return await self.next_number(workspace_id)  # SQLite: one writer, one transaction
         async with engine.begin() as connection:
-            number = (await connection.execute(self._count_one(workspace_id))).scalar_one()
+            count_one = _count_one(engine.dialect.name)
+            number = (
+                await connection.execute(count_one, {"workspace_id": workspace_id})
+            ).scalar_one()
         return int(number)
-
-    def _count_one(self, workspace_id: str) -> ReturningInsert[int]:
-        insert = _insert(self._session, WorkspaceCounterRow).values(
-            workspace_id=workspace_id, last_number=1
-        )
-        return insert.on_conflict_do_update(
-            index_elements=[WorkspaceCounterRow.workspace_id],
-            set_={"last_number": WorkspaceCounterRow.last_number + 1},
-        ).returning(WorkspaceCounterRow.last_number)
 
     async def add(self, flag: Flag) -> Flag:
         """Store a new flag; sets and returns it with `id` set."""
@@ -178,18 +236,8 @@ class SqlFlagRepository:
     async def list_embedded_after(
         self, workspace_id: str, after_id: int, limit: int
     ) -> Sequence[tuple[int, int, bytes]]:
-        query = (
-            select(FlagRow.id, FlagRow.theme_id, FlagRow.embedding)
-            .where(
-                FlagRow.workspace_id == workspace_id,
-                FlagRow.id > after_id,
-                FlagRow.theme_id.is_not(None),
-                FlagRow.embedding.is_not(None),
-            )
-            .order_by(FlagRow.id)
-            .limit(limit)
-        )
-        rows = await self._execute(query)
+        parameters = {"workspace_id": workspace_id, "after_id": after_id, "limit": limit}
+        rows = await self._execute(_EMBEDDED_AFTER, parameters)
         return [(i, t, bytes(e)) for i, t, e in rows if t is not None and e is not None]
 
     async def list_for_theme(self, theme_id: int) -> Sequence[Flag]:
@@ -202,30 +250,16 @@ class SqlFlagRepository:
         counts = dict.fromkeys(theme_ids, 0)
         if not counts:
             return counts
-        query = (
-            select(FlagRow.theme_id, func.count(FlagRow.id))
-            .where(FlagRow.theme_id.in_(counts), FlagRow.created_at > since)
-            .group_by(FlagRow.theme_id)
-        )
-        for theme_id, count in await self._execute(query):
+        parameters = {"theme_ids": list(counts), "since": since}
+        for theme_id, count in await self._execute(_COUNT_BY_THEME_SINCE, parameters):
             if theme_id is not None:
                 counts[theme_id] = int(count)
         return counts
 
     async def theme_activity(self, theme_id: int, since: datetime) -> ThemeActivity:
-        recent = (FlagRow.theme_id == theme_id, FlagRow.created_at > since)
-        refs = customer_refs_rows(self._session.get_bind().dialect.name)
-        customers = (
-            select(func.count(refs.c.value.distinct()))
-            .select_from(FlagRow)
-            .join(refs, literal(True))
-            .where(*recent)
-            .scalar_subquery()
-        )
-        counts = select(
-            func.count(FlagRow.id), func.count(FlagRow.reporter_id.distinct()), customers
-        ).where(*recent)
-        flags, agents, found = (await self._execute(counts)).one()
+        activity = _theme_activity(self._session.get_bind().dialect.name)
+        parameters = {"theme_id": theme_id, "since": since}
+        flags, agents, found = (await self._execute(activity, parameters)).one()
         return ThemeActivity(int(flags), int(agents), int(found))
 
     async def list_created_between(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.inbox.models import InboxItem, InboxStatus, Received
@@ -85,13 +85,7 @@ class SqlInboxRepository:
         ]
 
     async def finish(self, item_id: int, at: datetime) -> None:
-        await self._session.execute(
-            bulk_update(InboxRow)
-            .where(InboxRow.id == item_id)
-            .values(
-                status=InboxStatus.DONE.value, finished_at=at, lease_owner=None, lease_until=None
-            )
-        )
+        await self._session.execute(_FINISH, {"item_id": item_id, "at": at})
 
     async def failed_attempt(self, item_id: int, error: str, give_up: bool) -> None:
         values: dict[str, Any] = {
@@ -127,3 +121,16 @@ class SqlInboxRepository:
                 InboxRow.status != InboxStatus.PENDING.value, InboxRow.finished_at < before
             ),
         )
+
+
+# Run for every request: built once, with bound parameters (item_id, at).
+_FINISH = (
+    bulk_update(InboxRow)
+    .where(InboxRow.id == bindparam("item_id"))
+    .values(
+        status=InboxStatus.DONE.value,
+        finished_at=bindparam("at", type_=InboxRow.__table__.c.finished_at.type),
+        lease_owner=None,
+        lease_until=None,
+    )
+)

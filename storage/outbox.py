@@ -109,18 +109,9 @@ class SqlOutboxRepository:
 
     async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None:
         await self._pending.write()
-        await self._session.execute(
-            bulk_update(OutboxRow)
-            .where(OutboxRow.id == delivery_id)
-            .values(
-                status=DeliveryStatus.SENT.value,
-                finished_at=at,
-                delivered=ref_to_json(ref) if ref is not None else None,
-                lease_owner=None,
-                lease_until=None,
-                uncertain=False,
-            )
-        )
+        delivered = ref_to_json(ref) if ref is not None else None
+        parameters = {"delivery_id": delivery_id, "at": at, "delivered": delivered}
+        await self._session.execute(_MARK_SENT, parameters)
 
     async def retry_later(
         self, delivery_id: int, at: datetime, error: str, *, uncertain: bool, counts: bool
@@ -356,6 +347,18 @@ def _take_statement() -> Any:
 
 
 _CHOOSE = _choose_statement()
+_MARK_SENT = (
+    bulk_update(OutboxRow)
+    .where(OutboxRow.id == bindparam("delivery_id"))
+    .values(
+        status=DeliveryStatus.SENT.value,
+        finished_at=bindparam("at", type_=OutboxRow.__table__.c.finished_at.type),
+        delivered=bindparam("delivered", type_=OutboxRow.__table__.c.delivered.type),
+        lease_owner=None,
+        lease_until=None,
+        uncertain=False,
+    )
+)
 _TAKE = _take_statement()
 _TAKE_LOCKED = _TAKE.with_for_update(skip_locked=True)  # replicas skip each other's rows
 

@@ -47,7 +47,11 @@ class DuplicateError(ValueError):
 
 def _insert(session: AsyncSession, table: Any) -> sqlite.Insert | postgresql.Insert:
     """An INSERT with ON CONFLICT support for the session's database."""
-    dialect = session.get_bind().dialect.name
+    return insert_for(session.get_bind().dialect.name, table)
+
+
+def insert_for(dialect: str, table: Any) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT with ON CONFLICT support for the database `dialect` names."""
     if dialect == "sqlite":
         return sqlite.insert(table)
     if dialect == "postgresql":

@@ -40,6 +40,8 @@ from bot.ports import ChatGateway, UnitOfWork
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+# Sends finishing within this long of each other share the claim that follows them.
+SETTLE_SECONDS = 0.005
 # An attempt (look-up, pacing, the sends) is cut off well before its lease could expire and
 # pass the message to another replica while it may still be on its way.
 ATTEMPT_LIMIT_SECONDS = LEASE.total_seconds() * 0.75
@@ -106,6 +108,7 @@ class DeliveryWorker:
             poll_seconds=poll_seconds,
             outage=OutageLog(log, "outbox messages"),
             arrivals=arrivals,
+            settle_seconds=SETTLE_SECONDS,
         )
         # Under load many sends finish together: their results share a commit.
         self._results: GroupCommit[tuple[Delivery, MessageRef | None], None] = GroupCommit(

@@ -57,3 +57,32 @@ async def test_a_steady_stream_of_requests_delays_claims_but_never_stops_them() 
     assert 3 <= len(claims) <= 11
     gaps = [b - a for a, b in itertools.pairwise(claims)]
     assert min(gaps) >= 0.04
+
+
+async def test_work_finishing_together_shares_one_claim() -> None:
+    in_flight = 8
+    claims: list[int] = []
+
+    async def claim(free: int) -> int:
+        claims.append(free)
+        return 0
+
+    loop = ClaimLoop(
+        claim=claim,
+        in_flight=lambda: in_flight,
+        concurrency=16,
+        poll_seconds=10.0,
+        outage=OutageLog(logging.getLogger(__name__), "test"),
+        settle_seconds=0.05,
+    )
+    runner = asyncio.create_task(loop.run())
+    await asyncio.sleep(0.1)  # the first claim, then asleep until woken
+    claims.clear()
+    for _ in range(4):  # four sends finish within the settling time, each waking the loop
+        in_flight -= 1
+        loop.wake()
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.2)
+    loop.stop()
+    await asyncio.wait_for(runner, 1.0)
+    assert claims == [12]  # one claim, for every slot the four freed
