@@ -22,7 +22,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.flags.models import Flag, FlagKind, FlagStatus
@@ -56,6 +56,14 @@ def _count_one(dialect: str) -> ReturningInsert[int]:
         index_elements=[WorkspaceCounterRow.workspace_id],
         set_={"last_number": WorkspaceCounterRow.last_number + 1},
     ).returning(WorkspaceCounterRow.last_number)
+
+
+async def _take_number(
+    executor: AsyncSession | AsyncConnection, dialect: str, workspace_id: str
+) -> int:
+    count_one = _count_one(dialect)
+    number = (await executor.execute(count_one, {"workspace_id": workspace_id})).scalar_one()
+    return int(number)
 
 
 @functools.cache
@@ -130,11 +138,9 @@ class SqlFlagRepository:
         """Reserve the next flag number of a workspace (never reused, never duplicated)."""
         # One atomic upsert: the counter row's lock serialises concurrent reservations on
         # PostgreSQL, and SQLite transactions already hold the write lock (BEGIN IMMEDIATE).
-        count_one = _count_one(self._session.get_bind().dialect.name)
-        number = (
-            await self._session.execute(count_one, {"workspace_id": workspace_id})
-        ).scalar_one()
-        return int(number)
+        return await _take_number(
+            self._session, self._session.get_bind().dialect.name, workspace_id
+        )
 
     async def reserve_number(self, workspace_id: str) -> int:
         """The next number, committed at once on PostgreSQL in a transaction of its own."""
@@ -142,11 +148,7 @@ class SqlFlagRepository:
         if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
             return await self.next_number(workspace_id)  # SQLite: one writer, one transaction
         async with engine.begin() as connection:
-            count_one = _count_one(engine.dialect.name)
-            number = (
-                await connection.execute(count_one, {"workspace_id": workspace_id})
-            ).scalar_one()
-        return int(number)
+            return await _take_number(connection, engine.dialect.name, workspace_id)
 
     async def add(self, flag: Flag) -> Flag:
         """Store a new flag; sets and returns it with `id` set."""
