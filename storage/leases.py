@@ -30,13 +30,13 @@ def lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime | Any) 
     return or_(table.lease_until.is_(None), table.lease_until < now)
 
 
-def is_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def locked(session: AsyncSession, query: Select[R]) -> Select[R]:
     """Lock the selected rows, skipping rows another transaction has locked (PostgreSQL)."""
-    if is_postgresql(session):
+    if dialect_of(session) == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
 
