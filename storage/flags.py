@@ -48,21 +48,21 @@ _CREATED_AT = FlagRow.__table__.c.created_at.type
 
 @functools.cache
 def _count_one(dialect: str) -> ReturningInsert[int]:
-    """Take the next number of a workspace (parameter: workspace_id)."""
-    insert = insert_for(dialect, WorkspaceCounterRow).values(
+    """Take the next number of a workspace (parameter: workspace_id); over the table, not the
+    mapped class, so the ORM does not copy it at every run."""
+    counters = WorkspaceCounterRow.__table__.c
+    insert = insert_for(dialect, WorkspaceCounterRow.__table__).values(
         workspace_id=bindparam("workspace_id"), last_number=1
     )
     return insert.on_conflict_do_update(
-        index_elements=[WorkspaceCounterRow.workspace_id],
-        set_={"last_number": WorkspaceCounterRow.last_number + 1},
-    ).returning(WorkspaceCounterRow.last_number)
+        index_elements=[counters.workspace_id],
+        set_={"last_number": counters.last_number + 1},
+    ).returning(counters.last_number)
 
 
-async def _take_number(
-    executor: AsyncSession | AsyncConnection, dialect: str, workspace_id: str
-) -> int:
+async def _take_number(connection: AsyncConnection, dialect: str, workspace_id: str) -> int:
     count_one = _count_one(dialect)
-    number = (await executor.execute(count_one, {"workspace_id": workspace_id})).scalar_one()
+    number = (await connection.execute(count_one, {"workspace_id": workspace_id})).scalar_one()
     return int(number)
 
 
@@ -138,9 +138,8 @@ class SqlFlagRepository:
         """Reserve the next flag number of a workspace (never reused, never duplicated)."""
         # One atomic upsert: the counter row's lock serialises concurrent reservations on
         # PostgreSQL, and SQLite transactions already hold the write lock (BEGIN IMMEDIATE).
-        return await _take_number(
-            self._session, self._session.get_bind().dialect.name, workspace_id
-        )
+        connection = await self._session.connection()
+        return await _take_number(connection, connection.dialect.name, workspace_id)
 
     async def reserve_number(self, workspace_id: str) -> int:
         """The next number, committed at once on PostgreSQL in a transaction of its own."""

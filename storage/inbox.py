@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.inbox.models import InboxItem, InboxStatus, Received
-from storage.leases import MAX_ERROR_CHARS, bulk_update, lease_is_free, locked, rowcount
+from storage.leases import (
+    MAX_ERROR_CHARS,
+    bulk_update,
+    lease_is_free,
+    locked,
+    rowcount,
+    run_prebuilt,
+    table_of,
+)
 from storage.repositories import _insert
 from storage.tables import InboxRow
 
@@ -85,7 +93,7 @@ class SqlInboxRepository:
         ]
 
     async def finish(self, item_id: int, at: datetime) -> None:
-        await self._session.execute(_FINISH, {"item_id": item_id, "at": at})
+        await run_prebuilt(self._session, _FINISH, {"item_id": item_id, "at": at})
 
     async def failed_attempt(self, item_id: int, error: str, give_up: bool) -> None:
         values: dict[str, Any] = {
@@ -125,8 +133,8 @@ class SqlInboxRepository:
 
 # Run for every request: built once, with bound parameters (item_id, at).
 _FINISH = (
-    bulk_update(InboxRow)
-    .where(InboxRow.id == bindparam("item_id"))
+    update(table_of(InboxRow))
+    .where(InboxRow.__table__.c.id == bindparam("item_id"))
     .values(
         status=InboxStatus.DONE.value,
         finished_at=bindparam("at", type_=InboxRow.__table__.c.finished_at.type),

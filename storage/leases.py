@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Select, or_, update
+from sqlalchemy import CursorResult, Select, Table, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import InboxRow, OutboxRow
@@ -28,6 +28,21 @@ def bulk_update(table: type[InboxRow] | type[OutboxRow]) -> Any:
 def lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime | Any) -> Any:
     """No lease, or an expired one (`now` may be a bound parameter of a prebuilt statement)."""
     return or_(table.lease_until.is_(None), table.lease_until < now)
+
+
+def table_of(mapped: type[InboxRow] | type[OutboxRow]) -> Table:
+    """The table a class is mapped to, for statements that bypass the ORM."""
+    return cast(Table, mapped.__table__)
+
+
+async def run_prebuilt(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> None:
+    """Run a statement built once over a table (not the ORM class) in the session's transaction.
+
+    On the session's connection, so the ORM neither copies it nor works out its cache key again
+    at every run, as it does for statements over mapped classes.
+    """
+    connection = await session.connection()
+    await connection.execute(statement, parameters)
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, delete, exists, func, or_, select
+from sqlalchemy import String, and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -22,6 +22,8 @@ from storage.leases import (
     dialect_of,
     lease_is_free,
     rowcount,
+    run_prebuilt,
+    table_of,
 )
 from storage.pending import PendingWrites
 from storage.tables import FlagRow, OutboxRow
@@ -112,8 +114,8 @@ class SqlOutboxRepository:
     async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None:
         await self._pending.write()
         delivered = ref_to_json(ref) if ref is not None else None
-        parameters = {"delivery_id": delivery_id, "at": at, "delivered": delivered}
-        await self._session.execute(_MARK_SENT, parameters)
+        parameters = {"delivery_id": delivery_id, "at": at, "delivered_ref": delivered}
+        await run_prebuilt(self._session, _MARK_SENT, parameters)
 
     async def retry_later(
         self, delivery_id: int, at: datetime, error: str, *, uncertain: bool, counts: bool
@@ -391,12 +393,12 @@ def _take_statement() -> Any:
 
 
 _MARK_SENT = (
-    bulk_update(OutboxRow)
-    .where(OutboxRow.id == bindparam("delivery_id"))
+    update(table_of(OutboxRow))
+    .where(OutboxRow.__table__.c.id == bindparam("delivery_id"))
     .values(
         status=DeliveryStatus.SENT.value,
         finished_at=bindparam("at", type_=OutboxRow.__table__.c.finished_at.type),
-        delivered=bindparam("delivered", type_=OutboxRow.__table__.c.delivered.type),
+        delivered=bindparam("delivered_ref", type_=OutboxRow.__table__.c.delivered.type),
         lease_owner=None,
         lease_until=None,
         uncertain=False,
