@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.inbox.models import InboxItem, InboxStatus, Received
 from storage.leases import (
     MAX_ERROR_CHARS,
     bulk_update,
+    finishing,
     lease_is_free,
     locked,
     rowcount,
     run_prebuilt,
-    table_of,
 )
 from storage.repositories import _insert
 from storage.tables import InboxRow
@@ -132,13 +132,4 @@ class SqlInboxRepository:
 
 
 # Run for every request: built once, with bound parameters (item_id, at).
-_FINISH = (
-    update(table_of(InboxRow))
-    .where(InboxRow.__table__.c.id == bindparam("item_id"))
-    .values(
-        status=InboxStatus.DONE.value,
-        finished_at=bindparam("at", type_=InboxRow.__table__.c.finished_at.type),
-        lease_owner=None,
-        lease_until=None,
-    )
-)
+_FINISH = finishing(InboxRow, "item_id", InboxStatus.DONE.value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Select, Table, or_, update
+from sqlalchemy import CursorResult, Select, Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import InboxRow, OutboxRow
@@ -33,6 +33,25 @@ def lease_is_free(table: type[InboxRow] | type[OutboxRow], now: datetime | Any) 
 def table_of(mapped: type[InboxRow] | type[OutboxRow]) -> Table:
     """The table a class is mapped to, for statements that bypass the ORM."""
     return cast(Table, mapped.__table__)
+
+
+def finishing(
+    mapped: type[InboxRow] | type[OutboxRow], key: str, status: str, **values: Any
+) -> Any:
+    """An UPDATE, built once, of the row whose id is bound as `key`: now `status`, finished at
+    the bound `at`, its lease given back; `values` are further columns to set."""
+    table = table_of(mapped)
+    return (
+        update(table)
+        .where(table.c.id == bindparam(key))
+        .values(
+            status=status,
+            finished_at=bindparam("at", type_=table.c.finished_at.type),
+            lease_owner=None,
+            lease_until=None,
+            **values,
+        )
+    )
 
 
 async def run_prebuilt(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, delete, exists, func, or_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -20,10 +20,10 @@ from storage.leases import (
     MAX_ERROR_CHARS,
     bulk_update,
     dialect_of,
+    finishing,
     lease_is_free,
     rowcount,
     run_prebuilt,
-    table_of,
 )
 from storage.pending import PendingWrites
 from storage.tables import FlagRow, OutboxRow
@@ -392,17 +392,12 @@ def _take_statement() -> Any:
     )
 
 
-_MARK_SENT = (
-    update(table_of(OutboxRow))
-    .where(OutboxRow.__table__.c.id == bindparam("delivery_id"))
-    .values(
-        status=DeliveryStatus.SENT.value,
-        finished_at=bindparam("at", type_=OutboxRow.__table__.c.finished_at.type),
-        delivered=bindparam("delivered_ref", type_=OutboxRow.__table__.c.delivered.type),
-        lease_owner=None,
-        lease_until=None,
-        uncertain=False,
-    )
+_MARK_SENT = finishing(
+    OutboxRow,
+    "delivery_id",
+    DeliveryStatus.SENT.value,
+    delivered=bindparam("delivered_ref", type_=OutboxRow.__table__.c.delivered.type),
+    uncertain=False,
 )
 _TAKE = _take_statement()
 _TAKE_LOCKED = _TAKE.with_for_update(skip_locked=True)  # replicas skip each other's rows
