@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, delete, exists, func, or_, select
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import and_, bindparam, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.messages import MessageRef
 from bot.outbox.models import Delivery, DeliveryStatus, Outgoing, OutgoingKind, StuckDelivery
@@ -25,6 +22,7 @@ from storage.leases import (
     rowcount,
     run_prebuilt,
 )
+from storage.outbox_turns import choose_statement, pending_in_turn, take_statement
 from storage.pending import PendingWrites
 from storage.tables import FlagRow, OutboxRow
 
@@ -93,13 +91,13 @@ class SqlOutboxRepository:
         await self._pending.write()
         chosen = list(
             await self._session.scalars(
-                _choose_statement(dialect_of(self._session)),
+                choose_statement(dialect_of(self._session)),
                 {"now": now, "busy": sorted(busy_pace_keys), "limit": limit},
             )
         )
         if not chosen:
             return []
-        take = _TAKE_LOCKED if dialect_of(self._session) == "postgresql" else _TAKE
+        take = take_statement(dialect_of(self._session))
         rows = list(await self._session.scalars(take, {"now": now, "chosen": chosen}))
         deliveries = []
         for row in sorted(rows, key=lambda r: r.id):
@@ -198,7 +196,7 @@ class SqlOutboxRepository:
     async def stats(self, now: datetime) -> OutboxStats:
         await self._pending.write()
         pending = DeliveryStatus.PENDING.value
-        row, in_turn = _pending_in_turn(dialect_of(self._session))
+        row, in_turn = pending_in_turn(dialect_of(self._session))
         due_now = select(func.count()).where(*in_turn, row.next_attempt_at <= now)
         query = select(
             func.count().filter(OutboxRow.status == pending),
@@ -278,120 +276,6 @@ class SqlOutboxRepository:
         )
 
 
-def _pending_in_turn(dialect: str) -> tuple[Any, list[Any]]:
-    """The pending messages whose turn has come: their columns, and the conditions to select.
-
-    A message's turn has come when no earlier message of its order key is still pending, and,
-    for an answer that links its flag's post (`Outgoing.waits_for_post`), when that post was
-    delivered or given up. SQLite looks each message up in the order-key index. PostgreSQL
-    works it out with window functions over the pending rows: as a look-up per row, its
-    planner, misjudging how many are pending (statistics taken while nearly every message was
-    delivered, then a backlog), scanned every pending row for each one. `bench/outbox_claim.py`:
-    a claim took 1.2 s with 3,000 pending and 14 s with 10,000, against 15-23 and 36-57 ms
-    this way. (On SQLite the window functions cost about twice its look-ups.)
-    """
-    if dialect != "postgresql":
-        is_pending = OutboxRow.status == DeliveryStatus.PENDING.value
-        return OutboxRow.__table__.c, [is_pending, _first_of_its_order()]
-    place_in_order = func.row_number().over(partition_by=OutboxRow.order_key, order_by=OutboxRow.id)
-    is_post = OutboxRow.kind == OutgoingKind.POST.value
-    first_post = func.min(case((is_post, OutboxRow.id))).over(partition_by=OutboxRow.flag_id)
-    pending = (
-        select(
-            OutboxRow.id,
-            OutboxRow.pace_key,
-            OutboxRow.next_attempt_at,
-            OutboxRow.lease_until,
-            OutboxRow.kind,
-            OutboxRow.flag_id,
-            place_in_order.label("place_in_order"),
-            first_post.label("first_post"),
-        )
-        .where(OutboxRow.status == DeliveryStatus.PENDING.value)
-        .subquery("pending")
-    )
-    row = pending.c
-    in_turn = and_(
-        row.place_in_order == 1,
-        or_(
-            row.kind != OutgoingKind.ANSWER.value,
-            row.flag_id.is_(None),
-            row.first_post.is_(None),
-            row.first_post > row.id,
-        ),
-    )
-    return row, [in_turn]
-
-
-def _first_of_its_order() -> Any:
-    """No earlier message of the same order key is still waiting, and no earlier post of the
-    flag of an answer is (SQLite's form of `_pending_in_turn`)."""
-    earlier = aliased(OutboxRow)
-    post = aliased(OutboxRow)
-    pending = DeliveryStatus.PENDING.value
-    return and_(
-        ~exists().where(
-            earlier.order_key == OutboxRow.order_key,
-            earlier.status == pending,
-            earlier.id < OutboxRow.id,
-        ),
-        or_(
-            OutboxRow.kind != OutgoingKind.ANSWER.value,
-            OutboxRow.flag_id.is_(None),
-            ~exists().where(
-                post.flag_id == OutboxRow.flag_id,
-                post.kind == OutgoingKind.POST.value,
-                post.status == pending,
-                post.id < OutboxRow.id,
-            ),
-        ),
-    )
-
-
-@functools.cache
-def _choose_statement(dialect: str) -> Any:
-    """The first deliverable message of each conversation not busy already, oldest first.
-
-    One message per conversation at a time keeps its pace, and a conversation with a backlog
-    must not hide the others. (Unpaced messages are each their own conversation.) Built once:
-    building it costs more than running it (parameters: now, busy, limit).
-    """
-    now = bindparam("now", type_=OutboxRow.__table__.c.next_attempt_at.type)
-    row, in_turn = _pending_in_turn(dialect)
-    conversation = case(
-        (row.pace_key.is_(None), "#" + sql_cast(row.id, String)), else_=row.pace_key
-    )
-    deliverable = (
-        select(
-            row.id,
-            func.row_number().over(partition_by=conversation, order_by=row.id).label("place"),
-        )
-        .where(
-            *in_turn,
-            row.next_attempt_at <= now,
-            or_(row.lease_until.is_(None), row.lease_until < now),
-            or_(row.pace_key.is_(None), row.pace_key.not_in(bindparam("busy", expanding=True))),
-        )
-        .subquery()
-    )
-    return (
-        select(deliverable.c.id)
-        .where(deliverable.c.place == 1)
-        .order_by(deliverable.c.id)
-        .limit(bindparam("limit"))
-    )
-
-
-def _take_statement() -> Any:
-    """The chosen messages still free to take (parameters: now, chosen)."""
-    now = bindparam("now", type_=OutboxRow.__table__.c.lease_until.type)
-    return select(OutboxRow).where(
-        OutboxRow.id.in_(bindparam("chosen", expanding=True)),
-        OutboxRow.status == DeliveryStatus.PENDING.value,
-        lease_is_free(OutboxRow, now),
-    )
-
-
 _MARK_SENT = finishing(
     OutboxRow,
     "delivery_id",
@@ -399,8 +283,6 @@ _MARK_SENT = finishing(
     delivered=bindparam("delivered_ref", type_=OutboxRow.__table__.c.delivered.type),
     uncertain=False,
 )
-_TAKE = _take_statement()
-_TAKE_LOCKED = _TAKE.with_for_update(skip_locked=True)  # replicas skip each other's rows
 
 
 def _delivery(row: OutboxRow) -> Delivery:
