@@ -170,6 +170,12 @@ class TimelineRepository(Protocol):
 
 
 class ThemeRepository(Protocol):
+    async def decide_alone(self, workspace_id: str) -> None:
+        """Hold the workspace's theme decisions until this unit of work ends: another
+        transaction placing a flag in the same workspace waits, then sees this one's themes
+        and flags (two flags of one new problem make one theme, not two or a duplicate)."""
+        ...
+
     async def add(self, theme: Theme) -> Theme: ...
 
     async def save(self, theme: Theme) -> None: ...

@@ -17,6 +17,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 
 from bot.flags.models import TimelineEvent
 from bot.themes.models import Theme
+from storage.leases import dialect_of
 from storage.mapping import (
     event_values,
     read_event,
@@ -39,6 +41,10 @@ from storage.tables import (
     ThemeRow,
     TimelineEventRow,
 )
+
+# PostgreSQL: one transaction at a time places flags in a workspace's themes (an advisory lock
+# held until commit; the first key says what the lock is for, the second which workspace).
+_THEME_DECISIONS = text("SELECT pg_advisory_xact_lock(1953261933, hashtext(:workspace))")
 
 
 class DuplicateError(ValueError):
@@ -112,6 +118,11 @@ class SqlThemeRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def decide_alone(self, workspace_id: str) -> None:
+        # SQLite: every transaction already holds the one write lock (storage/write_gate.py).
+        if dialect_of(self._session) == "postgresql":
+            await self._session.execute(_THEME_DECISIONS, {"workspace": workspace_id})
 
     async def add(self, theme: Theme) -> Theme:
         """Store a new theme; sets and returns it with `id` set."""

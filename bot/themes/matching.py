@@ -151,6 +151,9 @@ class ThemeMatcher:
         now: datetime,
     ) -> Matched:
         workspace = flag.workspace_id
+        # Two flags of one new problem at once, on two workers or replicas: the second waits
+        # here for the first's commit, then finds its theme (instead of a twin, or a clash).
+        await uow.themes.decide_alone(workspace)
         if tag:
             rule = config.rule_named(tag)
             theme = await live_theme(uow, await uow.themes.get_by_slug(workspace, tag))
@@ -270,6 +273,7 @@ async def new_theme(
     rule: RoutingRule | None = None,
 ) -> Theme:
     """A theme started by `flag`: titled from its text unless it was raised privately."""
+    await uow.themes.decide_alone(flag.workspace_id)  # its slug stays free until the commit
     private = flag.origin.private
     title = PRIVATE_TITLE if private else title_from(flag.summary)
     if slug is None:

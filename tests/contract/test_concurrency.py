@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot import dispatch
 from bot.clock import FakeClock
 from bot.config.models import FrontlineConfig
@@ -116,3 +118,38 @@ async def test_escalations_of_one_outage_raised_at_once_share_one_post(
         flags = await uow.flags.list_open(WORKSPACE)
     leads = [f for f in flags if f.joined_to is None]
     assert len(leads) == 1 and leads[0].joined_count == len(texts) - 1
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [f"CSV export has no date column{tail}" for tail in ("", " at all", " any more", "!", ".")],
+        [f"refund stuck {where} #refunds-stuck" for where in ("in EU", "in US", "for cards", "x")],
+    ],
+    ids=["same new problem", "same new tag"],
+)
+async def test_one_new_problem_flagged_at_once_makes_one_theme(
+    database_uow_factory: UnitOfWorkFactory, texts: list[str]
+) -> None:
+    """Side by side (two workers, or replicas on PostgreSQL): the later flags wait for the
+    first one's theme and join it, instead of failing on its name or starting a twin."""
+    core = Core(uow=database_uow_factory, clock=FakeClock(T0), config=FrontlineConfig())
+    replies = await asyncio.gather(
+        *(
+            dispatch.handle_command(
+                core,
+                actor=person(f"U{n}", f"Agent {n}"),
+                where=Where(channel("C-SUPPORT")),
+                text=f"recurring {text} ZD-{n}",
+            )
+            for n, text in enumerate(texts, 1)
+        ),
+        return_exceptions=True,
+    )
+    assert [r for r in replies if isinstance(r, BaseException)] == []
+    async with database_uow_factory() as uow:
+        flags = await uow.flags.list_open(WORKSPACE)
+        themes = await uow.themes.list_all(WORKSPACE)
+    assert len(flags) == len(texts)
+    assert len(themes) == 1, [t.slug for t in themes]
+    assert {flag.theme_id for flag in flags} == {themes[0].id}

@@ -356,6 +356,9 @@ class InMemoryThemeRepository:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
 
+    async def decide_alone(self, workspace_id: str) -> None:
+        """Nothing to hold: the in-memory store runs one unit of work at a time."""
+
     async def add(self, theme: Theme) -> Theme:
         state, changes = self._uow.begin()
         _check_unique_theme(state.themes.values(), theme)

@@ -32,7 +32,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -526,9 +526,11 @@ class Sent:
 
 @dataclass
 class Agent:
-    """Sends signed `/flag escalate …` slash commands and remembers which were acknowledged."""
+    """Sends signed `/flag escalate …` slash commands and remembers which were acknowledged.
 
-    fake: FakeSlackProcess
+    `request` makes the body of each; a subclass can speak another platform (`TeamsAgent`)."""
+
+    fake: FakeSlackProcess | None
     url: str
     secret: str = SECRET
     timeout: float = 10.0
@@ -541,14 +543,19 @@ class Agent:
     def __post_init__(self) -> None:
         self._template = json.loads(FIXTURE.read_text())
 
+    def kind(self, n: int) -> str:
+        """What request `n` flags (noted when an escalation)."""
+        if n % self.escalate_every == 0:
+            self.escalations.add(n)
+            return "escalate"
+        return "recurring"
+
     def body(self, n: int) -> bytes:
+        assert self.fake is not None
         form = copy.deepcopy(self._template)
         user = f"U0AGENT{n % 25:02d}"
-        kind = "escalate" if n % self.escalate_every == 0 else "recurring"
-        if kind == "escalate":
-            self.escalations.add(n)
         form.update(
-            text=f"{kind} {summary_for(n)} ZD-{n}",
+            text=f"{self.kind(n)} {summary_for(n)} ZD-{n}",
             user_id=user,
             user_name=user.lower(),
             channel_id=SUPPORT,
@@ -563,12 +570,17 @@ class Agent:
         self._next += count
         return numbers
 
-    async def send(self, session: aiohttp.ClientSession, n: int) -> Sent:
+    def request(self, n: int) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of request `n`: a signed slash command."""
         body = self.body(n)
         headers = {
             **signed_headers(self.secret, body),
             "Content-Type": "application/x-www-form-urlencoded",
         }
+        return body, headers
+
+    async def send(self, session: aiohttp.ClientSession, n: int) -> Sent:
+        body, headers = self.request(n)
         record = self.sent[n] = Sent(n)
         started = time.perf_counter()
         try:
@@ -772,6 +784,17 @@ async def settle(
     sent: Iterable[int],
     acked: set[int],
     escalations: set[int] | None = None,
+    **options: Any,
+) -> Tally:
+    """`settle_on` what the database and the fake Slack hold."""
+    return await settle_on(lambda: tally(database, fake), sent, acked, escalations, **options)
+
+
+async def settle_on(
+    count: Callable[[], Awaitable[Tally]],
+    sent: Iterable[int],
+    acked: set[int],
+    escalations: set[int] | None = None,
     *,
     server: FrontlineProcess | None = None,
     within: float = 60.0,
@@ -779,30 +802,31 @@ async def settle(
     linger: float = 2.0,
     every: float = 0.5,
 ) -> Tally:
-    """Poll until the outcome is right (then watch `linger` more seconds for duplicates), or
-    nothing changed for `quiet` seconds, or `within` seconds passed; the last tally.
+    """Poll `count` until the outcome is right (then watch `linger` more seconds for
+    duplicates), or nothing changed for `quiet` seconds, or `within` seconds passed; the last
+    tally.
 
-    "Changed" means a new flag, post, answer, post_message_id or any call at the fake Slack;
-    `quiet` must be longer than the server's longest pause between deliveries (a retry
-    backoff, or the lease after which work claimed by a killed process is taken up again).
-    With `server`, a /healthz that reports work still queued (`inbox_depth`,
+    "Changed" means a new flag, post, answer, post_message_id or any call at the fake
+    platform; `quiet` must be longer than the server's longest pause between deliveries (a
+    retry backoff, or the lease after which work claimed by a killed process is taken up
+    again). With `server`, a /healthz that reports work still queued (`inbox_depth`,
     `outbox_pending`) also keeps the wait going, up to `within`.
     """
     sent = list(sent)
     deadline = time.monotonic() + within
-    result = await tally(database, fake)
+    result = await count()
     last_change = time.monotonic()
     fingerprint = result.fingerprint()
     while time.monotonic() < deadline:
         if not problems(result, sent, acked, escalations):
             await asyncio.sleep(linger)
-            return await tally(database, fake)
+            return await count()
         if time.monotonic() - last_change > quiet:
             depths = await queue_depths(server)
             if not depths or not any(depths):
                 return result
         await asyncio.sleep(every)
-        result = await tally(database, fake)
+        result = await count()
         if result.fingerprint() != fingerprint:
             fingerprint = result.fingerprint()
             last_change = time.monotonic()
