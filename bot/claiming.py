@@ -79,6 +79,8 @@ class ClaimLoop:
         self._outage = outage
         self._wake = asyncio.Event()
         self.stopping = False
+        self._ended = asyncio.Event()
+        self._ended.set()  # not running
 
     def wake(self) -> None:
         self._wake.set()
@@ -87,7 +89,25 @@ class ClaimLoop:
         self.stopping = True
         self._wake.set()
 
+    async def halt(self, within: float) -> None:
+        """Stop claiming, and wait (up to `within` seconds) for a claim under way to end.
+
+        What that claim took is then in flight, where a graceful stop finishes or releases it;
+        otherwise it would be claimed after the release, its lease left to expire and its
+        messages taken for possibly sent (a post on a platform without history is then given
+        up, not posted)."""
+        self.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ended.wait(), within)
+
     async def run(self) -> None:
+        self._ended.clear()
+        try:
+            await self._run()
+        finally:
+            self._ended.set()
+
+    async def _run(self) -> None:
         while not self.stopping:
             busy = self._in_flight()
             free = self._concurrency - busy

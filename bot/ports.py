@@ -335,7 +335,15 @@ class OutboxRepository(Protocol):
         limit: int,
         busy_pace_keys: frozenset[str],
     ) -> list[Delivery]:
-        """Lease deliverable messages: due, first of their order key, one per pace key."""
+        """Lease deliverable messages: due, first of their order key, one per pace key.
+
+        Claimed messages are stored as uncertain (a crash from here may leave them sent, so
+        the next attempt looks first), except posts: those become uncertain when their send
+        begins (`mark_begun`), since a post that cannot be looked up is then given up."""
+        ...
+
+    async def mark_begun(self, delivery_id: int) -> None:
+        """The send of this claimed post begins: from now a crash leaves it uncertain."""
         ...
 
     async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None: ...

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, select
+from sqlalchemy import and_, bindparam, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import MessageRef
@@ -21,6 +21,7 @@ from storage.leases import (
     lease_is_free,
     rowcount,
     run_prebuilt,
+    table_of,
 )
 from storage.outbox_turns import choose_statement, pending_in_turn, take_statement
 from storage.pending import PendingWrites
@@ -105,9 +106,16 @@ class SqlOutboxRepository:
             row.lease_owner, row.lease_until = owner, lease_until
             # Until the attempt reports back, its outcome is unknown: a crash mid-send leaves
             # the message uncertain, so the next attempt looks for it before sending again.
-            row.uncertain = True
+            # A post waits for its send to begin (`mark_begun`): one that cannot be looked up
+            # would be given up, though a crash while it waited for its turn never sent it.
+            if row.kind != OutgoingKind.POST.value:
+                row.uncertain = True
         await self._session.flush()
         return deliveries
+
+    async def mark_begun(self, delivery_id: int) -> None:
+        await self._pending.write()
+        await run_prebuilt(self._session, _MARK_BEGUN, {"delivery_id": delivery_id})
 
     async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None:
         await self._pending.write()
@@ -283,6 +291,9 @@ _MARK_SENT = finishing(
     delivered=bindparam("delivered_ref", type_=OutboxRow.__table__.c.delivered.type),
     uncertain=False,
 )
+
+_OUTBOX = table_of(OutboxRow)
+_MARK_BEGUN = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("delivery_id")).values(uncertain=True)
 
 
 def _delivery(row: OutboxRow) -> Delivery:

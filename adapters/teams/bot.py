@@ -36,7 +36,7 @@ from adapters.teams.gateway import TeamsGateway
 from adapters.teams.invokes import CARD_RESPONSE, Invokes, message_response
 from adapters.teams.outcomes import Outcome, run_use_case
 from adapters.teams.people import PeopleDirectory
-from adapters.teams.references import ReferenceBook
+from adapters.teams.references import ReferenceBook, Written
 from adapters.teams.turns import CORE, CURRENT_TURN, TURN, complete, core_of
 from bot import dispatch
 from bot.core import Core
@@ -112,16 +112,17 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         current = CURRENT_TURN.set(turn)
         try:
             await self._know_sender(turn_context)
-            if not await self._remember(turn, activity):
+            fresh, written = await self._remember(turn, activity)
+            if not fresh:
                 log.info("teams: ignored a repeated %s activity", activity.type)
                 if activity.type == ActivityTypes.invoke:
                     await self._answer_invoke(turn_context, InvokeResponse(status=200))
                 return
             await super().on_turn(turn_context)
             await turn.complete()
+            self._references.committed(written)
         except Exception:
             log.exception("teams: could not handle a %s activity", activity.type)
-            self._references.forget_written()
             await turn.rollback()
             await self._apologise(turn_context)
         finally:
@@ -143,19 +144,21 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no types
         if acts and sender is not None and not is_bot(sender):
             await self._people.name_in_turn(turn_context, sender)
 
-    async def _remember(self, turn: SharedUnitOfWork, activity: Activity) -> bool:
-        """Store the activity's references; False when it was already handled (a redelivery)."""
+    async def _remember(
+        self, turn: SharedUnitOfWork, activity: Activity
+    ) -> tuple[bool, list[Written]]:
+        """Store the activity's references; False when it was already handled (a redelivery),
+        and what was written (to count as stored once the turn commits)."""
         key = None
         if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
             conversation = activity.conversation.id if activity.conversation else ""
             key = f"teams:{split_conversation_id(conversation or '')[0]}:{activity.id}"
         now = self._base_core.clock.now()
         fresh = key is None or await turn.idempotency.claim(key, now)
-        if fresh:
-            await self._references.remember(turn, activity)
+        written = await self._references.remember(turn, activity) if fresh else []
         for account in [activity.from_property, *(activity.members_added or [])]:
             self._people.learn(account)
-        return fresh
+        return fresh, written
 
     # Messages, reactions, installs ---------------------------------------------------------
 

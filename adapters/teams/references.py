@@ -35,6 +35,7 @@ from bot.ports import UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 TEAMS_CHANNEL = "msteams"
 _REMEMBERED_KEYS = 50_000
+Written = tuple[str, str]  # a key and the fingerprint of what was written under it
 
 
 def conversation_key(conversation_id: str) -> str:
@@ -59,14 +60,19 @@ class ReferenceBook:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
-        # What was last written under each key, so a chatty conversation costs no extra writes.
+        # What is stored under each key, committed, so a chatty conversation costs no extra
+        # writes. Only committed writes count: while the turn that wrote a conversation down is
+        # still open, another turn there (on PostgreSQL, at the same moment) writes it too, or
+        # its answer could be sent before the conversation is stored, and be given up.
         self._written: OrderedDict[str, str] = OrderedDict()
 
-    async def remember(self, uow: UnitOfWork, activity: Activity) -> None:
-        """Write down every conversation and person `activity` shows, inside the caller's unit."""
+    async def remember(self, uow: UnitOfWork, activity: Activity) -> list[Written]:
+        """Write down every conversation and person `activity` shows, inside the caller's unit;
+        what was written, for `committed` once the unit is."""
+        written: list[Written] = []
         conversation = activity.conversation
         if conversation is None or not conversation.id or not activity.service_url:
-            return
+            return written
         tenant = tenant_of(activity)
         kind = conversation_type_of(activity)
         base_id, _ = split_conversation_id(activity.conversation.id)
@@ -81,11 +87,12 @@ class ReferenceBook:
                 is_group=kind != PERSONAL,
             ),
         )
-        await self._put(uow, conversation_key(base_id), place)
+        written += await self._put(uow, conversation_key(base_id), place)
         announced = nested_id(channel_data(activity), "channel")
         if kind == CHANNEL and announced and announced != base_id:
             # channelCreated/channelRenamed arrive in General but name the channel concerned.
-            await self._put(uow, conversation_key(announced), _in_channel(place, announced))
+            channel = _in_channel(place, announced)
+            written += await self._put(uow, conversation_key(announced), channel)
         people = [activity.from_property, *(activity.members_added or [])]
         for account in people:
             if not _is_person(account):
@@ -95,9 +102,10 @@ class ReferenceBook:
             if seen.user is not None and not seen.user.name:
                 # Installs and member events carry no names: keep the one already known.
                 seen.user.name = await self._known_name(uow, user_id_of(account))
-            await self._put(uow, user_key(user_id_of(account)), seen)
+            written += await self._put(uow, user_key(user_id_of(account)), seen)
             if kind == PERSONAL and account is activity.from_property:
-                await self._put(uow, personal_key(user_id_of(account)), seen)
+                written += await self._put(uow, personal_key(user_id_of(account)), seen)
+        return written
 
     async def conversation(self, conversation_id: str) -> ConversationReference | None:
         """Where a channel or chat can be reached, if Frontline has ever been there."""
@@ -114,8 +122,9 @@ class ReferenceBook:
     async def keep_personal_chat(self, user_id: str, reference: ConversationReference) -> None:
         """Store a personal chat Frontline just opened with someone."""
         async with self._uow() as uow:
-            await self._put(uow, personal_key(user_id), reference)
+            written = await self._put(uow, personal_key(user_id), reference)
             await uow.commit()
+        self.committed(written)
 
     async def _known_name(self, uow: UnitOfWork, user_id: str) -> str | None:
         stored = await uow.conversations.get(PLATFORM, user_key(user_id))
@@ -135,22 +144,24 @@ class ReferenceBook:
         reference: ConversationReference = ConversationReference().deserialize(stored)
         return reference
 
-    async def _put(self, uow: UnitOfWork, key: str, reference: ConversationReference) -> None:
+    async def _put(
+        self, uow: UnitOfWork, key: str, reference: ConversationReference
+    ) -> list[Written]:
         serialized: dict[str, Any] = reference.serialize()
         fingerprint = json.dumps(serialized, sort_keys=True)
         if self._written.get(key) == fingerprint:
-            return
+            return []
         await uow.conversations.put(PLATFORM, key, serialized, self._clock.now())
-        # Recorded before the caller commits: a rolled-back write is simply written again later.
-        self._written[key] = fingerprint
-        self._written.move_to_end(key)
+        log.debug("teams: stored reference %s", key)
+        return [(key, fingerprint)]
+
+    def committed(self, written: list[Written]) -> None:
+        """Those writes are committed: later turns need not make them again."""
+        for key, fingerprint in written:
+            self._written[key] = fingerprint
+            self._written.move_to_end(key)
         while len(self._written) > _REMEMBERED_KEYS:
             self._written.popitem(last=False)
-        log.debug("teams: stored reference %s", key)
-
-    def forget_written(self) -> None:
-        """Drop the write cache (after a failed commit, so nothing is wrongly thought stored)."""
-        self._written.clear()
 
 
 def _account(account: ChannelAccount | None) -> ChannelAccount | None:

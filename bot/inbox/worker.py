@@ -77,7 +77,7 @@ class InboxWorker:
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop claiming; let claimed requests finish for `grace` seconds; release the rest."""
-        self._loop.stop()
+        await self._loop.halt(grace)
         tasks = list(self._in_flight.values())
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace)

@@ -133,7 +133,7 @@ class DeliveryWorker:
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop claiming; let sends in flight finish for `grace` seconds; release the rest."""
-        self._loop.stop()
+        await self._loop.halt(grace)
         tasks = [task for task, _ in self._in_flight.values()]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace)
@@ -246,14 +246,22 @@ class DeliveryWorker:
                 )
         pacer = self._pacers.get(outgoing.platform)
         if pacer is None or outgoing.pace_key is None:
-            self._begin(delivery)
+            await self._begin(delivery)
             return await self._send(outgoing, marker)
         async with pacer.turn(outgoing.pace_key):
-            self._begin(delivery)
+            await self._begin(delivery)
             return await self._send(outgoing, marker)
 
-    def _begin(self, delivery: Delivery) -> None:
-        """The send starts: from here on the message may reach the platform."""
+    async def _begin(self, delivery: Delivery) -> None:
+        """The send starts: from here on the message may reach the platform.
+
+        A post is stored as uncertain only now (its claim left it certain): killed while it
+        waited for its turn, it is posted after the restart, not given up as possibly shown.
+        """
+        if delivery.outgoing.kind is OutgoingKind.POST and not delivery.uncertain:
+            async with self._core.uow() as uow:
+                await uow.outbox.mark_begun(delivery.id)
+                await uow.commit()
         self._unsent.discard(delivery.id)
         self._observe(delivery.outgoing.platform, "attempt")
 

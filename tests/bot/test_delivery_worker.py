@@ -21,7 +21,14 @@ from bot.errors import DeliveryError
 from bot.flags.models import EventKind, Flag
 from bot.messages import Conversation, Message, MessageRef, Person
 from bot.outbox import worker as worker_module
-from bot.outbox.models import POST_LINK, DeliveryStatus, Outgoing, OutgoingKind, StuckDelivery
+from bot.outbox.models import (
+    POST_LINK,
+    Delivery,
+    DeliveryStatus,
+    Outgoing,
+    OutgoingKind,
+    StuckDelivery,
+)
 from bot.outbox.outcomes import FAILURE_NOTICE, post_failed_answer
 from bot.outbox.worker import LEASE, LOOKBACK, DeliveryWorker, RetryPolicy
 from bot.ports import SentLookup
@@ -401,18 +408,20 @@ async def test_an_uncertain_direct_message_that_cannot_be_looked_up_is_sent_agai
 async def test_a_message_whose_sender_crashed_is_looked_up_before_it_is_sent_again(
     bench: Bench,
 ) -> None:
-    (message_id,) = await bench.record(notice())
-    async with bench.core.uow() as uow:  # a replica claims it, then dies without a word
+    begun, waiting = await bench.record(notice("one"), notice("two"))
+    async with bench.core.uow() as uow:  # a replica claims both, begins one, and dies
         now = bench.clock.now()
         await uow.outbox.claim("replica-gone", now, now + LEASE, 10, frozenset())
+        await uow.outbox.mark_begun(begun)
         await uow.commit()
 
     assert await bench.worker.drain() == 0  # its lease still holds
     bench.clock.advance(LEASE + timedelta(seconds=1))
-    assert await bench.worker.drain() == 1
+    assert await bench.worker.drain() == 2
 
-    assert [marker for marker, _ in bench.chat.lookups] == [str(message_id)]
-    assert [c.marker for c in bench.chat.delivered("post")] == [str(message_id)]
+    # The one whose send had begun is looked for first; the other never left: sent at once.
+    assert [marker for marker, _ in bench.chat.lookups] == [str(begun)]
+    assert [c.marker for c in bench.chat.delivered("post")] == [str(begun), str(waiting)]
 
 
 async def test_thread_lines_of_a_post_that_never_arrived_are_skipped(bench: Bench) -> None:
@@ -582,3 +591,32 @@ async def test_an_attempt_is_cut_off_before_its_lease_could_pass_to_another_repl
     assert entry.id == message_id and entry.status is DeliveryStatus.PENDING
     assert entry.uncertain and entry.attempts == 1  # looked for before it is sent again
     assert entry.last_error is not None and "took over" in entry.last_error
+
+
+async def test_a_claim_under_way_when_a_graceful_stop_begins_is_released_with_the_rest(
+    bench: Bench,
+) -> None:
+    hanging = _Hanging()
+    paced = DeliveryWorker(bench.core, bench.chat, owner="replica-test", pacers={"slack": hanging})
+    (waiting,) = await bench.record(notice("claimed just as the stop begins"))
+    claiming, go_on = asyncio.Event(), asyncio.Event()
+    claim = paced._claim
+
+    async def slow_claim(*, limit: int) -> list[Delivery]:
+        claiming.set()
+        await go_on.wait()
+        return await claim(limit=limit)
+
+    paced._claim = slow_claim  # type: ignore[method-assign]
+    running = asyncio.create_task(paced.run())
+    await asyncio.wait_for(claiming.wait(), 5)
+    stopping = asyncio.create_task(paced.stop(grace=0.05))
+    await asyncio.sleep(0.01)  # the stop has begun while the claim is still under way
+    go_on.set()
+    await asyncio.wait_for(stopping, 5)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+    (entry,) = [e for e in bench.outbox() if e.id == waiting]
+    assert entry.lease_owner is None  # released, not left to its lease
+    assert entry.uncertain is False  # it never began: sent after the restart without a doubt

@@ -89,6 +89,23 @@ async def test_concurrent_claims_of_one_key_succeed_once(uow_factory: UnitOfWork
     assert results.count(True) == 1
 
 
+async def flagged_at_once(core: Core, kind: str, texts: list[str]) -> None:
+    """`/flag <kind> <text>` by one agent per text, all at once; none may fail."""
+    replies = await asyncio.gather(
+        *(
+            dispatch.handle_command(
+                core,
+                actor=person(f"U{n}", f"Agent {n}"),
+                where=Where(channel("C-SUPPORT")),
+                text=f"{kind} {text} ZD-{n}",
+            )
+            for n, text in enumerate(texts, 1)
+        ),
+        return_exceptions=True,
+    )
+    assert [r for r in replies if isinstance(r, BaseException)] == []
+
+
 async def test_escalations_of_one_outage_raised_at_once_share_one_post(
     database_uow_factory: UnitOfWorkFactory,
 ) -> None:
@@ -103,17 +120,7 @@ async def test_escalations_of_one_outage_raised_at_once_share_one_post(
         "checkout fails for all EU cards",
         "EU card checkout fails",
     ]
-    await asyncio.gather(
-        *(
-            dispatch.handle_command(
-                core,
-                actor=person(f"U{n}", f"Agent {n}"),
-                where=Where(channel("C-SUPPORT")),
-                text=f"escalate {text} ZD-{n}",
-            )
-            for n, text in enumerate(texts, 1)
-        )
-    )
+    await flagged_at_once(core, "escalate", texts)
     async with uow_factory() as uow:
         flags = await uow.flags.list_open(WORKSPACE)
     leads = [f for f in flags if f.joined_to is None]
@@ -134,19 +141,7 @@ async def test_one_new_problem_flagged_at_once_makes_one_theme(
     """Side by side (two workers, or replicas on PostgreSQL): the later flags wait for the
     first one's theme and join it, instead of failing on its name or starting a twin."""
     core = Core(uow=database_uow_factory, clock=FakeClock(T0), config=FrontlineConfig())
-    replies = await asyncio.gather(
-        *(
-            dispatch.handle_command(
-                core,
-                actor=person(f"U{n}", f"Agent {n}"),
-                where=Where(channel("C-SUPPORT")),
-                text=f"recurring {text} ZD-{n}",
-            )
-            for n, text in enumerate(texts, 1)
-        ),
-        return_exceptions=True,
-    )
-    assert [r for r in replies if isinstance(r, BaseException)] == []
+    await flagged_at_once(core, "recurring", texts)
     async with database_uow_factory() as uow:
         flags = await uow.flags.list_open(WORKSPACE)
         themes = await uow.themes.list_all(WORKSPACE)

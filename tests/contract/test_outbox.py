@@ -314,7 +314,7 @@ async def test_a_message_recorded_for_later_is_not_claimed_before_its_time(
 async def test_a_claim_that_never_reported_is_retaken_uncertain_after_its_lease(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    (message_id,) = await add(uow_factory, post("C1", flag_id=1))
+    (message_id,) = await add(uow_factory, direct("U1"))
     (first,) = await claim(uow_factory, owner="dies")
     assert not first.uncertain
 
@@ -503,9 +503,12 @@ async def test_retry_now_makes_given_up_or_waiting_messages_due_again(
 
 
 async def given_up_post(uow_factory: UnitOfWorkFactory) -> int:
-    """A Slack post claimed (so uncertain) and then given up: its id."""
+    """A Slack post claimed, begun (so uncertain) and then given up: its id."""
     (message_id,) = await add(uow_factory, post("C1", flag_id=1))
     await claim(uow_factory)
+    async with uow_factory() as uow:
+        await uow.outbox.mark_begun(message_id)
+        await uow.commit()
     await give_up(uow_factory, message_id, DeliveryStatus.DEAD)
     return message_id
 
@@ -581,6 +584,22 @@ async def test_where_history_can_be_searched_a_retried_message_is_looked_for_fir
 
     (retried,) = await claim(uow_factory)
     assert retried.outgoing.platform == "slack" and retried.uncertain
+
+
+async def test_a_post_is_uncertain_once_its_send_begins_not_once_it_is_claimed(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A post that cannot be looked up is given up when uncertain: one that only waited for
+    its turn when its replica died never left, and is posted by the next one."""
+    waited, began = await add(uow_factory, post("C1", flag_id=1), post("C2", flag_id=2))
+    await claim(uow_factory, owner="dies", limit=2)
+    async with uow_factory() as uow:
+        await uow.outbox.mark_begun(began)
+        await uow.commit()
+
+    later = T0 + LEASE + timedelta(seconds=1)
+    retaken = {d.id: d.uncertain for d in await claim(uow_factory, later, owner="survivor")}
+    assert retaken == {waited: False, began: True}
 
 
 async def test_a_release_clears_the_doubt_of_messages_whose_attempt_never_began(

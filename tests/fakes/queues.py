@@ -208,8 +208,13 @@ class InMemoryOutboxRepository:
                     entry.last_error,
                 )
             )
-            entry.lease_owner, entry.lease_until, entry.uncertain = owner, lease_until, True
+            entry.lease_owner, entry.lease_until = owner, lease_until
+            if entry.outgoing.kind is not OutgoingKind.POST:  # a post: when its send begins
+                entry.uncertain = True
         return claimed
+
+    async def mark_begun(self, delivery_id: int) -> None:
+        self._entries()[delivery_id].uncertain = True
 
     async def mark_sent(self, delivery_id: int, ref: MessageRef | None, at: datetime) -> None:
         entry = self._entries()[delivery_id]

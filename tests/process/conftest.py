@@ -20,6 +20,7 @@ from tests.process.harness import (
     ScratchDatabase,
     postgres_admin_url,
     server_environment,
+    started_server,
 )
 
 
@@ -85,14 +86,8 @@ async def frontline(
 ) -> AsyncIterator[FrontlineProcess]:
     """`frontline serve` on the scratch database, talking to the fake; started and healthy."""
     env = server_environment(fake_slack_process, scratch_database, tmp_path)
-    server = FrontlineProcess(env, tmp_path)
-    try:
-        if scratch_database.kind == "postgresql":
-            await server.upgrade_database()
-        await server.start()
+    async with started_server(env, tmp_path, scratch_database) as server:
         yield server
-    finally:
-        server.stop_now()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -509,6 +509,21 @@ class FrontlineProcess:
         )
 
 
+@contextlib.asynccontextmanager
+async def started_server(
+    env: dict[str, str], workdir: Path, database: ScratchDatabase
+) -> AsyncIterator[FrontlineProcess]:
+    """`frontline serve` on `database` (upgraded first on PostgreSQL), healthy; killed after."""
+    server = FrontlineProcess(env, workdir)
+    try:
+        if database.kind == "postgresql":
+            await server.upgrade_database()
+        await server.start()
+        yield server
+    finally:
+        server.stop_now()
+
+
 # --- the requests --------------------------------------------------------------------------
 
 
@@ -681,7 +696,10 @@ class Tally:
         )
 
 
-async def tally(database: ScratchDatabase, fake: FakeSlackProcess) -> Tally:
+async def count_flags(
+    database: ScratchDatabase,
+) -> tuple[Counter[int], dict[int, set[str | None]], list[str]]:
+    """Per request number: its flags, their post ids; and the flags of no request."""
     flags: Counter[int] = Counter()
     flag_posts: dict[int, set[str | None]] = {}
     strangers: list[str] = []
@@ -692,6 +710,11 @@ async def tally(database: ScratchDatabase, fake: FakeSlackProcess) -> Tally:
             continue
         flags[n] += 1
         flag_posts.setdefault(n, set()).add(row.post_message_id)
+    return flags, flag_posts, strangers
+
+
+async def tally(database: ScratchDatabase, fake: FakeSlackProcess) -> Tally:
+    flags, flag_posts, strangers = await count_flags(database)
     posts: Counter[int] = Counter()
     post_ts: dict[int, set[str]] = {}
     answers: Counter[int] = Counter()
@@ -831,6 +854,30 @@ async def settle_on(
             fingerprint = result.fingerprint()
             last_change = time.monotonic()
     return result
+
+
+async def demand_exactly_once(
+    count: Callable[[], Awaitable[Tally]],
+    agent: Agent,
+    server: FrontlineProcess,
+    *,
+    within: float,
+    quiet: float,
+) -> None:
+    """Wait for the (restarted) server to finish what it owes, then demand exactly-once."""
+    assert agent.acked, f"no request was acknowledged at all: {agent.summary()}\n{server.logs()}"
+    result = await settle_on(
+        count,
+        agent.sent,
+        agent.acked,
+        agent.escalations,
+        server=server,
+        within=within,
+        quiet=quiet,
+    )
+    assert not problems(result, agent.sent, agent.acked, agent.escalations), report(
+        result, agent, server
+    )
 
 
 def report(result: Tally, agent: Agent, server: FrontlineProcess) -> str:

@@ -23,6 +23,7 @@ from tests.process.harness import (
     ScratchDatabase,
     Tally,
     case_of,
+    count_flags,
     summary_for,
 )
 from tests.teams.connector import Call, FakeConnector
@@ -79,16 +80,7 @@ async def teams_tally(
     database: ScratchDatabase, connector: FakeConnector, agent: TeamsAgent
 ) -> Tally:
     """The same counts as the Slack crash tests, from the connector's calls."""
-    flags: Counter[int] = Counter()
-    flag_posts: dict[int, set[str | None]] = {}
-    strangers: list[str] = []
-    for row in await database.flags():
-        n = case_of(row.summary)
-        if n is None:
-            strangers.append(f"flag F-{row.number} {row.summary!r}")
-            continue
-        flags[n] += 1
-        flag_posts.setdefault(n, set()).add(row.post_message_id)
+    flags, flag_posts, strangers = await count_flags(database)
     posts: Counter[int] = Counter()
     post_ids: dict[int, set[str]] = {}
     answers: Counter[int] = Counter()

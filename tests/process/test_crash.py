@@ -27,10 +27,12 @@ from tests.process.harness import (
     FakeSlackProcess,
     FrontlineProcess,
     ScratchDatabase,
+    demand_exactly_once,
     problems,
     report,
     settle,
     summary_for,
+    tally,
 )
 
 # pytest-timeout's hang guard (pyproject: 120 s) is raised for the slow ones below: they wait
@@ -89,20 +91,8 @@ async def _judge(
     *,
     within: float = SETTLE_WITHIN,
 ) -> None:
-    """Wait for the restarted server to finish what it owes, then demand exactly-once."""
-    assert agent.acked, f"no request was acknowledged at all: {agent.summary()}\n{server.logs()}"
-    result = await settle(
-        database,
-        fake,
-        agent.sent,
-        agent.acked,
-        agent.escalations,
-        server=server,
-        within=within,
-        quiet=QUIET,
-    )
-    assert not problems(result, agent.sent, agent.acked, agent.escalations), report(
-        result, agent, server
+    await demand_exactly_once(
+        lambda: tally(database, fake), agent, server, within=within, quiet=QUIET
     )
 
 

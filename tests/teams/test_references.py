@@ -6,14 +6,20 @@ import logging
 from pathlib import Path
 
 import pytest
+from botbuilder.schema import Activity
 
+from adapters.teams.references import ReferenceBook
+from bot.clock import FakeClock
 from bot.errors import DeliveryError
 from bot.messages import Conversation, Message, Person
+from tests.fakes.memory import InMemoryUnitOfWorkFactory
 from tests.teams.connector import FakeConnector
 from tests.teams.harness import (
     ANA,
     ESCALATIONS,
     MARIA,
+    START,
+    SUPPORT,
     TENANT,
     Teams,
     channel_message,
@@ -139,3 +145,26 @@ async def test_a_nameless_event_does_not_forget_a_known_name(
         await second.close()
 
     assert connector.of("send")[-1].body["text"] == "<at>Maria Novak</at>"
+
+
+async def test_a_place_is_written_by_every_turn_until_one_that_wrote_it_has_committed() -> None:
+    """On PostgreSQL turns run side by side: a turn that skipped writing a conversation down
+    because another, still open, had written it could have its answer sent before that one
+    committed, and given up as "never been in the conversation"."""
+    store = InMemoryUnitOfWorkFactory()
+    book = ReferenceBook(store, FakeClock(START))
+    activity = Activity().deserialize(
+        {**channel_message("flag help"), "serviceUrl": "http://127.0.0.1:1/"}
+    )
+
+    async with store() as first:
+        written = await book.remember(first, activity)
+        await first.rollback()  # a turn that failed: nothing it wrote counts
+    assert written
+    async with store() as second:
+        assert await book.remember(second, activity) == written  # written again, all of it
+        await second.commit()
+    book.committed(written)
+    async with store() as third:
+        assert await book.remember(third, activity) == []  # stored for sure: not again
+    assert await book.conversation(SUPPORT) is not None
