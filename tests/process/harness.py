@@ -856,6 +856,26 @@ async def settle_on(
     return result
 
 
+async def settle_agent(
+    count: Callable[[], Awaitable[Tally]],
+    agent: Agent,
+    server: FrontlineProcess,
+    *,
+    within: float,
+    quiet: float,
+) -> Tally:
+    """`settle_on` what `agent` sent, with `server`'s queues in view."""
+    return await settle_on(
+        count,
+        agent.sent,
+        agent.acked,
+        agent.escalations,
+        server=server,
+        within=within,
+        quiet=quiet,
+    )
+
+
 async def demand_exactly_once(
     count: Callable[[], Awaitable[Tally]],
     agent: Agent,
@@ -866,15 +886,7 @@ async def demand_exactly_once(
 ) -> None:
     """Wait for the (restarted) server to finish what it owes, then demand exactly-once."""
     assert agent.acked, f"no request was acknowledged at all: {agent.summary()}\n{server.logs()}"
-    result = await settle_on(
-        count,
-        agent.sent,
-        agent.acked,
-        agent.escalations,
-        server=server,
-        within=within,
-        quiet=quiet,
-    )
+    result = await settle_agent(count, agent, server, within=within, quiet=quiet)
     assert not problems(result, agent.sent, agent.acked, agent.escalations), report(
         result, agent, server
     )

@@ -27,7 +27,7 @@ from tests.process.harness import (
     case_of,
     demand_exactly_once,
     frontline_executable,
-    settle_on,
+    settle_agent,
     started_server,
 )
 from tests.process.teams_harness import TeamsAgent, teams_environment, teams_tally
@@ -151,15 +151,7 @@ async def test_sigkill_right_after_a_burst_of_acks(
     # A card whose creation was in flight at the kill cannot be told apart from one never made:
     # it is given up (never posted twice), and adopted by the first press on it.
     count = functools.partial(teams_tally, scratch_database, connector, teams_agent)
-    await settle_on(
-        count,
-        teams_agent.sent,
-        teams_agent.acked,
-        teams_agent.escalations,
-        server=teams_server,
-        within=SETTLE_WITHIN,
-        quiet=QUIET,
-    )
+    await settle_agent(count, teams_agent, teams_server, within=SETTLE_WITHIN, quiet=QUIET)
     await _adopt_orphaned_cards(teams_agent, connector, scratch_database)
     await _retry_given_up_cards(teams_server)
     await _judge(teams_agent, teams_server, connector, scratch_database)
