@@ -35,6 +35,7 @@ async def move_flag(
         if flag.kind is not FlagKind.RECURRING or flag.id is None:
             raise InvalidState(f"*{flag.key}* is an escalation; only recurring flags have themes.")
         await require_may_change(core, flag, actor, acting_from)
+        await uow.themes.decide_alone(actor.workspace_id)  # as placing a new flag does
         old = await uow.themes.get(flag.theme_id) if flag.theme_id else None
         if slug is None:
             target = await new_theme(uow, flag, now)

@@ -272,8 +272,10 @@ async def new_theme(
     slug: str | None = None,
     rule: RoutingRule | None = None,
 ) -> Theme:
-    """A theme started by `flag`: titled from its text unless it was raised privately."""
-    await uow.themes.decide_alone(flag.workspace_id)  # its slug stays free until the commit
+    """A theme started by `flag`: titled from its text unless it was raised privately.
+
+    The caller holds the workspace's theme decisions (`decide_alone`): its slug is then free
+    until the commit."""
     private = flag.origin.private
     title = PRIVATE_TITLE if private else title_from(flag.summary)
     if slug is None:
